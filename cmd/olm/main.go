@@ -1,0 +1,41 @@
+// Command olm downloads open language models and runs them locally through llama.cpp.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set by the Makefile from git describe.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(execute(ctx, newIOStreams(), os.Args[1:]))
+}
+
+// execute runs the command line and maps its outcome to an exit status: 130 for Ctrl-C,
+// as shells expect, 1 for any other error (printed on one line).
+func execute(ctx context.Context, ios *ioStreams, args []string) int {
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted):
+		fmt.Fprintln(ios.Err, "olm: interrupted")
+		return 130
+	default:
+		fmt.Fprintf(ios.Err, "olm: %s\n", oneLine(err.Error()))
+		return 1
+	}
+}
+
+// errInterrupted reports a Ctrl-C that was handled (output kept) and should exit 130.
+var errInterrupted = errors.New("interrupted")

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/olm-dev/olm/runner"
+)
+
+// genFlags are the model, context and sampling flags that run, chat and bench share.
+type genFlags struct {
+	maxTokens  int
+	ctx        int
+	threads    int
+	batch      int
+	gpuLayers  int
+	noMmap     bool
+	mlock      bool
+	stop       []string
+	sampling   runner.SamplingParams
+	seedSet    bool
+	ctxDefault int // cap for the default context
+	fs         *pflag.FlagSet
+}
+
+func (f *genFlags) register(fs *pflag.FlagSet) {
+	d := runner.DefaultSampling()
+	f.fs = fs
+	fs.IntVarP(&f.maxTokens, "max-tokens", "n", -1, "tokens to generate (-1: until the model stops or the context is full)")
+	fs.IntVar(&f.ctx, "ctx", 0, "context size in tokens (default: the model's training context, at most 4096)")
+	fs.IntVarP(&f.threads, "threads", "t", 0, fmt.Sprintf("CPU threads (default: physical cores, %d here)", runner.PhysicalCores()))
+	fs.IntVar(&f.batch, "batch", 2048, "prompt tokens evaluated per decode")
+	fs.IntVar(&f.gpuLayers, "gpu-layers", 0, "layers to offload to the GPU (needs a GPU build)")
+	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the model into memory instead of mapping it")
+	fs.BoolVar(&f.mlock, "mlock", false, "keep the model locked in RAM")
+	fs.StringArrayVar(&f.stop, "stop", nil, "stop at this string (repeatable); it is not printed")
+	fs.Float64Var(&f.sampling.Temp, "temp", d.Temp, "temperature (0: greedy)")
+	fs.IntVar(&f.sampling.TopK, "top-k", d.TopK, "keep the k most likely tokens (0: off)")
+	fs.Float64Var(&f.sampling.TopP, "top-p", d.TopP, "nucleus sampling threshold (1: off)")
+	fs.Float64Var(&f.sampling.MinP, "min-p", d.MinP, "drop tokens below this fraction of the best one (0: off)")
+	fs.Float64Var(&f.sampling.RepeatPenalty, "repeat-penalty", d.RepeatPenalty, "penalty for repeated tokens (1: off)")
+	fs.IntVar(&f.sampling.RepeatLastN, "repeat-last-n", d.RepeatLastN, "tokens the repeat penalty looks back over (-1: whole context)")
+	fs.Float64Var(&f.sampling.FreqPenalty, "frequency-penalty", 0, "frequency penalty (0: off)")
+	fs.Float64Var(&f.sampling.PresPenalty, "presence-penalty", 0, "presence penalty (0: off)")
+	fs.Int64Var(&f.sampling.Seed, "seed", -1, "random seed (-1: random)")
+	f.ctxDefault = 4096
+}
+
+// validate checks what can be checked before a model is loaded.
+func (f *genFlags) validate() error {
+	switch {
+	case f.fs.Changed("ctx") && f.ctx <= 0:
+		return fmt.Errorf("--ctx %d: the context must hold at least one token (leave it out for the model's default)", f.ctx)
+	case f.batch <= 0:
+		return fmt.Errorf("--batch %d: must be positive", f.batch)
+	case f.maxTokens < -1 || f.maxTokens == 0:
+		return fmt.Errorf("--max-tokens %d: must be positive, or -1 for no limit", f.maxTokens)
+	case f.gpuLayers < -1:
+		return fmt.Errorf("--gpu-layers %d: must be 0 or more, or -1 for all", f.gpuLayers)
+	}
+	if f.fs.Changed("threads") {
+		if err := runner.ValidateThreads(f.threads); err != nil {
+			return err
+		}
+	}
+	return f.sampling.Validate()
+}
+
+func (f *genFlags) modelOptions() runner.ModelOptions {
+	return runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers}
+}
+
+func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
+	n := f.ctx
+	if n == 0 {
+		n = m.TrainCtx()
+		if n <= 0 || n > f.ctxDefault {
+			n = f.ctxDefault
+		}
+	}
+	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: f.threads}
+}
+
+// warnNoGPU tells users of a CPU build that --gpu-layers cannot do anything.
+func (f *genFlags) warnNoGPU(w io.Writer) {
+	if f.gpuLayers != 0 && !runner.SupportsGPU() {
+		fmt.Fprintln(w, "olm: this build has no GPU backend; --gpu-layers is ignored and the model runs on the CPU")
+	}
+}
+
+type runOptions struct {
+	ios    *ioStreams
+	global *globalOptions
+	model  string
+	prompt string
+	hasArg bool
+	gen    genFlags
+}
+
+func newRunCmd(ios *ioStreams, g *globalOptions, runF func(context.Context, *runOptions) error) *cobra.Command {
+	o := &runOptions{ios: ios, global: g}
+	cmd := &cobra.Command{
+		Use:   "run MODEL [PROMPT]",
+		Short: "Complete a prompt with a model (raw text, no chat template)",
+		Long: "Run a model on a prompt and stream the completion to stdout.\n\n" +
+			"MODEL is a path to a GGUF file. The prompt comes from the argument or, when piped, from stdin.\n" +
+			"Only the model's text goes to stdout; everything else goes to stderr.",
+		Example: "  olm run ./tinyllama.gguf \"Once upon a time\" -n 64\n  echo 'The capital of France is' | olm run ./model.gguf --temp 0",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.model = args[0]
+			if len(args) == 2 {
+				o.prompt, o.hasArg = args[1], true
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runRun(cmd.Context(), o)
+		},
+	}
+	o.gen.register(cmd.Flags())
+	return cmd
+}
+
+func runRun(ctx context.Context, o *runOptions) error {
+	if err := o.gen.validate(); err != nil {
+		return err
+	}
+	prompt, err := readPrompt(o)
+	if err != nil {
+		return err
+	}
+	o.gen.warnNoGPU(o.ios.Err)
+	m, err := runner.LoadModel(ctx, o.model, o.gen.modelOptions())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	lctx, err := m.NewContext(o.gen.contextOptions(m))
+	if err != nil {
+		return err
+	}
+	defer lctx.Close()
+	toks, err := m.Tokenize(prompt, true, false)
+	if err != nil {
+		return err
+	}
+	smpl, err := runner.NewSampler(o.gen.sampling)
+	if err != nil {
+		return err
+	}
+	defer smpl.Close()
+	res, err := lctx.Generate(ctx, toks, runner.GenerateOptions{MaxTokens: o.gen.maxTokens, Stop: o.gen.stop, Sampler: smpl},
+		func(b []byte) error { _, err := o.ios.Out.Write(b); return err })
+	if err != nil {
+		return err
+	}
+	if o.ios.OutTTY {
+		fmt.Fprintln(o.ios.Out)
+	}
+	if o.global.verbose {
+		printStats(o.ios.Err, res)
+	}
+	switch res.Reason {
+	case runner.StopCancelled:
+		return errInterrupted
+	case runner.StopContextFull:
+		fmt.Fprintf(o.ios.Err, "olm: stopped: the context is full (%d tokens); raise --ctx for longer output\n", lctx.Size())
+	}
+	return nil
+}
+
+// readPrompt takes the prompt argument, else stdin when it is not a terminal.
+func readPrompt(o *runOptions) (string, error) {
+	p := o.prompt
+	if !o.hasArg {
+		if o.ios.InTTY {
+			return "", errors.New("no prompt: give one as an argument or pipe it on stdin")
+		}
+		b, err := io.ReadAll(o.ios.In)
+		if err != nil {
+			return "", fmt.Errorf("read prompt from stdin: %w", err)
+		}
+		p = string(b)
+	}
+	if strings.TrimSpace(p) == "" {
+		return "", errors.New("empty prompt: give some text as an argument or on stdin")
+	}
+	return p, nil
+}
+
+// printStats shows where the time went, with llama.cpp's own decode time beside olm's wall
+// time so the loop's overhead is visible.
+func printStats(w io.Writer, r runner.Result) {
+	fmt.Fprintf(w, "prompt:     %d tokens (%d from cache), %.2f t/s; llama_decode %.2f t/s\n",
+		r.PromptTokens, r.PromptTokens-r.PromptEvaluated, r.PromptTPS(), perfRate(r.Perf.PromptTokens, r.Perf.PromptMs))
+	fmt.Fprintf(w, "generation: %d tokens, %.2f t/s; llama_decode %.2f t/s (%d decodes)\n",
+		r.GenTokens, r.GenTPS(), perfRate(r.Perf.GenTokens, r.Perf.GenMs), r.Perf.GenTokens)
+	fmt.Fprintf(w, "time to first token: %s; stop: %s\n", r.PromptTime.Round(1e6), r.Reason)
+}
+
+func perfRate(n int, ms float64) float64 {
+	if n <= 0 || ms <= 0 {
+		return 0
+	}
+	return float64(n) / ms * 1000
+}

@@ -1,0 +1,230 @@
+package runner
+
+/*
+#include <stdlib.h>
+#include "llama.h"
+
+#include "loop.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// FlashAttn selects flash attention.
+type FlashAttn int
+
+const (
+	FlashAttnAuto FlashAttn = -1
+	FlashAttnOff  FlashAttn = 0
+	FlashAttnOn   FlashAttn = 1
+)
+
+// KV cache element types accepted by --ctk/--ctv (the ggml_type numbers).
+var KVTypes = map[string]int{"f32": 0, "f16": 1, "bf16": 30, "q8_0": 8, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7}
+
+// ContextOptions size a context. Zero values take llama.cpp's defaults, except Ctx, which
+// the caller must choose.
+type ContextOptions struct {
+	Ctx          int // tokens of KV cache
+	Batch        int // logical batch for prompt evaluation (default 2048, capped at Ctx)
+	UBatch       int // physical batch (default 512)
+	Threads      int // generation threads (default: physical cores)
+	ThreadsBatch int // prompt threads (default: Threads)
+	FlashAttn    FlashAttn
+	TypeK, TypeV string // KV cache types, "" = f16
+}
+
+// Context is a llama.cpp context plus everything the generation loop reuses between
+// tokens: one batch, one piece buffer, and a record of what the KV cache holds.
+type Context struct {
+	model  *Model
+	c      *C.struct_llama_context
+	batch  C.struct_llama_batch
+	nBatch int
+	nCtx   int
+
+	piece    *C.char // scratch for one token's text, C memory so cgo never copies
+	pieceCap int
+
+	cached []Token // tokens whose keys/values are in the cache, in order (sequence 0)
+}
+
+const pieceCap = 256
+
+// ValidateThreads rejects thread counts llama.cpp would accept but that cannot help.
+func ValidateThreads(n int) error {
+	if n < 1 || n > runtime.NumCPU() {
+		return fmt.Errorf("--threads %d: this machine has %d CPUs; use 1 to %d", n, runtime.NumCPU(), runtime.NumCPU())
+	}
+	return nil
+}
+
+// NewContext makes a context for m.
+func (m *Model) NewContext(o ContextOptions) (*Context, error) {
+	if m.m == nil {
+		return nil, errClosed
+	}
+	if o.Ctx <= 0 {
+		return nil, fmt.Errorf("--ctx %d: the context must hold at least one token", o.Ctx)
+	}
+	if o.Batch < 0 || o.UBatch < 0 {
+		return nil, fmt.Errorf("--batch %d / --ubatch %d: batch sizes must be positive", o.Batch, o.UBatch)
+	}
+	if o.Threads == 0 {
+		o.Threads = PhysicalCores()
+	}
+	if err := ValidateThreads(o.Threads); err != nil {
+		return nil, err
+	}
+	if o.ThreadsBatch == 0 {
+		o.ThreadsBatch = o.Threads
+	}
+	if err := ValidateThreads(o.ThreadsBatch); err != nil {
+		return nil, err
+	}
+	if o.Batch == 0 {
+		o.Batch = 2048
+	}
+	o.Batch = min(o.Batch, o.Ctx)
+	if o.UBatch == 0 {
+		o.UBatch = 512
+	}
+	o.UBatch = min(o.UBatch, o.Batch)
+	p := C.llama_context_default_params()
+	p.n_ctx = C.uint32_t(o.Ctx)
+	p.n_batch = C.uint32_t(o.Batch)
+	p.n_ubatch = C.uint32_t(o.UBatch)
+	p.n_seq_max = 1
+	p.n_threads = C.int32_t(o.Threads)
+	p.n_threads_batch = C.int32_t(o.ThreadsBatch)
+	p.flash_attn_type = C.enum_llama_flash_attn_type(o.FlashAttn)
+	p.no_perf = false
+	for _, kv := range []struct {
+		name string
+		dst  *C.enum_ggml_type
+	}{{o.TypeK, &p.type_k}, {o.TypeV, &p.type_v}} {
+		if kv.name == "" {
+			continue
+		}
+		t, ok := KVTypes[kv.name]
+		if !ok {
+			return nil, fmt.Errorf("KV cache type %q is unknown; use one of f16, f32, bf16, q8_0, q4_0, q4_1, q5_0, q5_1", kv.name)
+		}
+		*kv.dst = C.enum_ggml_type(t)
+	}
+	takeLastError()
+	c := C.llama_init_from_model(m.m, p)
+	if c == nil {
+		msg := takeLastError()
+		if msg == "" {
+			msg = "llama.cpp could not create the context (too little memory for --ctx?)"
+		}
+		return nil, fmt.Errorf("new context (ctx %d): %s", o.Ctx, msg)
+	}
+	ctx := &Context{
+		model:    m,
+		c:        c,
+		batch:    C.llama_batch_init(C.int32_t(o.Batch), 0, 1),
+		nBatch:   o.Batch,
+		nCtx:     int(C.llama_n_ctx(c)),
+		piece:    (*C.char)(C.malloc(pieceCap)),
+		pieceCap: pieceCap,
+	}
+	return ctx, nil
+}
+
+// Close frees the context. Safe to call twice.
+func (c *Context) Close() {
+	if c == nil || c.c == nil {
+		return
+	}
+	C.llama_batch_free(c.batch)
+	C.llama_free(c.c)
+	C.free(unsafe.Pointer(c.piece))
+	c.c = nil
+}
+
+// Model is the model this context runs.
+func (c *Context) Model() *Model { return c.model }
+
+// Size is the context length in tokens.
+func (c *Context) Size() int { return c.nCtx }
+
+// Used is the number of tokens held in the KV cache.
+func (c *Context) Used() int { return len(c.cached) }
+
+// Cached returns the tokens in the KV cache (do not modify).
+func (c *Context) Cached() []Token { return c.cached }
+
+// Reset empties the KV cache.
+func (c *Context) Reset() {
+	C.llama_memory_clear(C.llama_get_memory(c.c), C.bool(true))
+	c.cached = c.cached[:0]
+}
+
+// SetThreads changes the thread counts for later decodes.
+func (c *Context) SetThreads(gen, batch int) {
+	C.llama_set_n_threads(c.c, C.int32_t(gen), C.int32_t(batch))
+}
+
+// trimTo drops cached tokens from position n on.
+func (c *Context) trimTo(n int) {
+	if n < len(c.cached) {
+		C.olm_kv_trim(c.c, C.int(n))
+		c.cached = c.cached[:n]
+	}
+}
+
+// decode evaluates toks after what is cached, in batches of nBatch, requesting logits for
+// the last token. check is called between batches so cancellation is prompt.
+func (c *Context) decode(toks []Token, check func() error) error {
+	for len(toks) > 0 {
+		if err := check(); err != nil {
+			return err
+		}
+		n := min(len(toks), c.nBatch)
+		if len(c.cached)+n > c.nCtx {
+			return fmt.Errorf("context full: %d tokens do not fit in --ctx %d", len(c.cached)+len(toks), c.nCtx)
+		}
+		rc := C.olm_decode(c.c, &c.batch, (*C.llama_token)(unsafe.Pointer(&toks[0])), C.int(n), C.int(len(c.cached)), C.bool(n == len(toks)))
+		if rc != 0 {
+			return decodeError(rc)
+		}
+		c.cached = append(c.cached, toks[:n]...)
+		toks = toks[n:]
+	}
+	return nil
+}
+
+func decodeError(rc C.int) error {
+	switch rc {
+	case 1:
+		return fmt.Errorf("decode: no room in the KV cache (raise --ctx)")
+	case 2:
+		return fmt.Errorf("decode: aborted")
+	}
+	if msg := takeLastError(); msg != "" {
+		return fmt.Errorf("decode: %s (code %d)", msg, rc)
+	}
+	return fmt.Errorf("decode: llama.cpp error %d", rc)
+}
+
+// Perf is llama.cpp's own accounting of time spent in llama_decode.
+type Perf struct {
+	LoadMs, PromptMs, GenMs float64
+	PromptTokens, GenTokens int
+}
+
+// Perf returns llama.cpp's perf counters since the last ResetPerf.
+func (c *Context) Perf() Perf {
+	d := C.llama_perf_context(c.c)
+	return Perf{LoadMs: float64(d.t_load_ms), PromptMs: float64(d.t_p_eval_ms), GenMs: float64(d.t_eval_ms),
+		PromptTokens: int(d.n_p_eval), GenTokens: int(d.n_eval)}
+}
+
+// ResetPerf zeroes the perf counters.
+func (c *Context) ResetPerf() { C.llama_perf_context_reset(c.c) }

@@ -1,0 +1,88 @@
+// Package runner is olm's engine: our own cgo binding to llama.cpp's C API (llama.h), the
+// token-generation loop built on it, and the benchmark harness.
+//
+// Ownership rule: every C object (model, context, batch, sampler) belongs to exactly one Go
+// value with a Close method; nothing relies on finalizers.
+package runner
+
+/*
+#cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/llama/llama.cpp/include
+#cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/ml/backend/ggml/ggml/include
+#cgo CXXFLAGS: -std=c++17
+#include <stdlib.h>
+#include "llama.h"
+
+extern void olmLog(int level, char *text, void *user_data);
+static void olm_log_init(void) { llama_log_set((ggml_log_callback)olmLog, NULL); }
+*/
+import "C"
+
+import (
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	// llama.cpp and ggml are compiled from the sources that the pinned ollama module carries;
+	// these imports exist only to link them in (see README: "Where llama.cpp comes from").
+	_ "github.com/ollama/ollama/llama/llama.cpp/src"
+	_ "github.com/ollama/ollama/ml/backend/ggml/ggml/src"
+)
+
+// LlamaCommit is the upstream llama.cpp commit that ollama v0.17.4 vendors.
+const LlamaCommit = "ec98e2002"
+
+// BuildFlags is set by the Makefile (-ldflags -X) to the C flags ggml was compiled with.
+var BuildFlags = "unknown (built without make)"
+
+var backendOnce sync.Once
+
+// initBackend initialises llama.cpp once per process. Called by every entry point that
+// touches llama.cpp, so callers never have to remember it.
+func initBackend() {
+	backendOnce.Do(func() {
+		C.olm_log_init()
+		C.llama_backend_init()
+	})
+}
+
+// SystemInfo is llama.cpp's own summary of the CPU features the linked ggml uses.
+func SystemInfo() string {
+	initBackend()
+	return C.GoString(C.llama_print_system_info())
+}
+
+// SupportsGPU reports whether this build has a GPU backend linked in.
+func SupportsGPU() bool {
+	initBackend()
+	return bool(C.llama_supports_gpu_offload())
+}
+
+// OllamaVersion returns the version of the ollama module llama.cpp came from.
+func OllamaVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/ollama/ollama" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// CPUFeatures lists the SIMD features ggml was compiled to use, from llama.cpp's system
+// info ("AVX2 = 1 | F16C = 1 | ...").
+func CPUFeatures() []string {
+	var feats []string
+	for _, part := range strings.Split(SystemInfo(), "|") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || strings.TrimSpace(v) != "1" {
+			continue
+		}
+		k = strings.TrimSpace(k)
+		if i := strings.LastIndex(k, ":"); i >= 0 { // "CPU : SSE3"
+			k = strings.TrimSpace(k[i+1:])
+		}
+		feats = append(feats, k)
+	}
+	return feats
+}

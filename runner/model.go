@@ -1,0 +1,163 @@
+package runner
+
+/*
+#include <stdlib.h>
+#include "llama.h"
+
+extern _Bool olmLoadProgress(float progress, void *user_data);
+static void olm_set_progress(struct llama_model_params *p, uintptr_t handle) {
+	p->progress_callback = (llama_progress_callback)olmLoadProgress;
+	p->progress_callback_user_data = (void *)handle;
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/cgo"
+	"strings"
+	"unsafe"
+)
+
+// ModelOptions control how a GGUF file is loaded.
+type ModelOptions struct {
+	NoMmap    bool          // read the file into memory instead of mapping it
+	Mlock     bool          // pin the weights in RAM
+	GPULayers int           // layers to offload; ignored (with a warning by the caller) on CPU builds
+	Progress  func(float64) // called with 0..1 while the weights load; may be nil
+}
+
+// Model is a loaded GGUF model. Close frees it.
+type Model struct {
+	m     *C.struct_llama_model
+	vocab *C.struct_llama_vocab
+	path  string
+}
+
+type loadState struct {
+	ctx      context.Context
+	progress func(float64)
+}
+
+//export olmLoadProgress
+func olmLoadProgress(progress C.float, userData unsafe.Pointer) C._Bool {
+	st := cgo.Handle(uintptr(userData)).Value().(*loadState)
+	if st.progress != nil {
+		st.progress(float64(progress))
+	}
+	// Returning false makes llama.cpp abandon the load: that is how Ctrl-C reaches it.
+	return C._Bool(st.ctx.Err() == nil)
+}
+
+// LoadModel loads a GGUF file. The file is checked first (see CheckGGUF) so that bad input
+// gets a clear error instead of reaching llama.cpp's asserts.
+func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, error) {
+	if _, err := CheckGGUF(path); err != nil {
+		return nil, err
+	}
+	initBackend()
+	params := C.llama_model_default_params()
+	params.use_mmap = C.bool(!opts.NoMmap)
+	params.use_mlock = C.bool(opts.Mlock)
+	params.n_gpu_layers = C.int32_t(opts.GPULayers)
+	st := &loadState{ctx: ctx, progress: opts.Progress}
+	h := cgo.NewHandle(st)
+	defer h.Delete()
+	C.olm_set_progress(&params, C.uintptr_t(h))
+
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	takeLastError()
+	m := C.llama_model_load_from_file(cpath, params)
+	if m == nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("load %s: %s", path, loadFailure(takeLastError()))
+	}
+	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
+}
+
+// loadFailure turns llama.cpp's last error line into a message that says what to do.
+func loadFailure(last string) string {
+	// "llama_model_load: error loading model: error loading model architecture: x" -> "x"
+	for _, p := range []string{"llama_model_load: ", "gguf_init_from_file_impl: ", "error loading model: ", "error loading model architecture: "} {
+		last = strings.TrimPrefix(last, p)
+	}
+	switch {
+	case strings.Contains(last, "unknown model architecture"):
+		return last + " (this llama.cpp build (" + LlamaCommit + ") cannot run it; use a GGUF of a supported architecture)"
+	case strings.Contains(last, "out of bounds") || strings.Contains(last, "within the file bounds") ||
+		strings.Contains(last, "failed to read"):
+		return "the file is truncated or corrupt (" + last + "); download it again"
+	case last == "":
+		return "llama.cpp could not load the model (run with --verbose for its log)"
+	}
+	return last
+}
+
+// Close frees the model. Safe to call twice.
+func (m *Model) Close() {
+	if m != nil && m.m != nil {
+		C.llama_model_free(m.m)
+		m.m = nil
+	}
+}
+
+// Path is the file the model was loaded from.
+func (m *Model) Path() string { return m.path }
+
+// Meta returns a GGUF metadata value as a string.
+func (m *Model) Meta(key string) (string, bool) {
+	ckey := C.CString(key)
+	defer C.free(unsafe.Pointer(ckey))
+	buf := make([]byte, 256)
+	for {
+		n := C.llama_model_meta_val_str(m.m, ckey, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		if n < 0 {
+			return "", false
+		}
+		if int(n) < len(buf) {
+			return string(buf[:n]), true
+		}
+		buf = make([]byte, int(n)+1)
+	}
+}
+
+// ChatTemplate is the Jinja chat template embedded in the GGUF, or "" if none.
+func (m *Model) ChatTemplate() string {
+	t := C.llama_model_chat_template(m.m, nil)
+	if t == nil {
+		return ""
+	}
+	return C.GoString(t)
+}
+
+// Desc is llama.cpp's one-line description, e.g. "llama 1B Q4_0".
+func (m *Model) Desc() string {
+	buf := make([]byte, 128)
+	n := C.llama_model_desc(m.m, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	if n < 0 {
+		return ""
+	}
+	return string(buf[:min(int(n), len(buf))])
+}
+
+// Size is the total size of the weights in bytes.
+func (m *Model) Size() uint64 { return uint64(C.llama_model_size(m.m)) }
+
+// NParams is the number of parameters.
+func (m *Model) NParams() uint64 { return uint64(C.llama_model_n_params(m.m)) }
+
+// TrainCtx is the context length the model was trained with.
+func (m *Model) TrainCtx() int { return int(C.llama_model_n_ctx_train(m.m)) }
+
+// NVocab is the vocabulary size.
+func (m *Model) NVocab() int { return int(C.llama_vocab_n_tokens(m.vocab)) }
+
+// Arch is general.architecture.
+func (m *Model) Arch() string { a, _ := m.Meta("general.architecture"); return a }
+
+var errClosed = errors.New("model is closed")

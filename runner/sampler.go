@@ -1,0 +1,114 @@
+package runner
+
+// #include "llama.h"
+import "C"
+
+import (
+	"fmt"
+	"math"
+)
+
+// SamplingParams choose the next token. The zero value is not useful; start from
+// DefaultSampling, which matches llama.cpp's defaults.
+type SamplingParams struct {
+	Temp          float64 // <= 0: greedy
+	TopK          int     // <= 0: off
+	TopP          float64 // >= 1: off
+	MinP          float64 // <= 0: off
+	RepeatPenalty float64 // 1: off
+	RepeatLastN   int     // tokens the penalties look back over; -1: the whole context
+	FreqPenalty   float64
+	PresPenalty   float64
+	Seed          int64 // < 0: random
+}
+
+// DefaultSampling mirrors llama.cpp's common defaults.
+func DefaultSampling() SamplingParams {
+	return SamplingParams{Temp: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.0, RepeatLastN: 64, Seed: -1}
+}
+
+// Validate rejects values llama.cpp would silently misuse.
+func (p SamplingParams) Validate() error {
+	switch {
+	case math.IsNaN(p.Temp) || p.Temp < 0:
+		return fmt.Errorf("--temp %v: must be 0 (greedy) or more", p.Temp)
+	case p.TopK < 0:
+		return fmt.Errorf("--top-k %d: must be 0 (off) or more", p.TopK)
+	case !(p.TopP > 0 && p.TopP <= 1):
+		return fmt.Errorf("--top-p %v: must be in (0, 1]", p.TopP)
+	case !(p.MinP >= 0 && p.MinP < 1):
+		return fmt.Errorf("--min-p %v: must be in [0, 1)", p.MinP)
+	case !(p.RepeatPenalty > 0):
+		return fmt.Errorf("--repeat-penalty %v: must be above 0 (1 is off)", p.RepeatPenalty)
+	case p.RepeatLastN < -1:
+		return fmt.Errorf("--repeat-last-n %d: must be -1 (whole context), 0 (off) or more", p.RepeatLastN)
+	case p.Seed > math.MaxUint32:
+		return fmt.Errorf("--seed %d: must fit in 32 bits", p.Seed)
+	}
+	return nil
+}
+
+// Sampler is a llama.cpp sampler chain. Close frees it.
+type Sampler struct {
+	s      *C.struct_llama_sampler
+	params SamplingParams
+}
+
+// NewSampler builds the chain: penalties, top-k, top-p, min-p, temperature, then a seeded
+// draw (or greedy when Temp <= 0), the order llama.cpp's own tools use.
+func NewSampler(p SamplingParams) (*Sampler, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	initBackend()
+	cp := C.llama_sampler_chain_default_params()
+	cp.no_perf = true
+	chain := C.llama_sampler_chain_init(cp)
+	add := func(s *C.struct_llama_sampler) { C.llama_sampler_chain_add(chain, s) }
+	if p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0 {
+		add(C.llama_sampler_init_penalties(C.int32_t(p.RepeatLastN), C.float(p.RepeatPenalty), C.float(p.FreqPenalty), C.float(p.PresPenalty)))
+	}
+	if p.Temp <= 0 {
+		add(C.llama_sampler_init_greedy())
+		return &Sampler{s: chain, params: p}, nil
+	}
+	if p.TopK > 0 {
+		add(C.llama_sampler_init_top_k(C.int32_t(p.TopK)))
+	}
+	if p.TopP < 1 {
+		add(C.llama_sampler_init_top_p(C.float(p.TopP), 1))
+	}
+	if p.MinP > 0 {
+		add(C.llama_sampler_init_min_p(C.float(p.MinP), 1))
+	}
+	add(C.llama_sampler_init_temp(C.float(p.Temp)))
+	seed := C.uint32_t(C.LLAMA_DEFAULT_SEED) // llama.cpp draws a random seed for this value
+	if p.Seed >= 0 {
+		seed = C.uint32_t(p.Seed)
+	}
+	add(C.llama_sampler_init_dist(seed))
+	return &Sampler{s: chain, params: p}, nil
+}
+
+// Params are the parameters the chain was built with.
+func (s *Sampler) Params() SamplingParams { return s.params }
+
+// Reset forgets accepted tokens (penalty history).
+func (s *Sampler) Reset() { C.llama_sampler_reset(s.s) }
+
+// Accept records a token the sampler did not draw itself (a prompt token), so that
+// penalties see it.
+func (s *Sampler) Accept(t Token) { C.llama_sampler_accept(s.s, C.llama_token(t)) }
+
+// Close frees the chain. Safe to call twice.
+func (s *Sampler) Close() {
+	if s != nil && s.s != nil {
+		C.llama_sampler_free(s.s)
+		s.s = nil
+	}
+}
+
+func (s *Sampler) hasPenalties() bool {
+	p := s.params
+	return p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0
+}
