@@ -1,0 +1,131 @@
+package template
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+)
+
+// Jinja is a model's own chat template, rendered like Hugging Face's
+// apply_chat_template.
+type Jinja struct {
+	name   string
+	source string
+	tokens Tokens
+	tmpl   *exec.Template
+}
+
+// NewJinja compiles a Jinja chat template. name says where it came from
+// (e.g. "gguf" or a file path) and is shown to users.
+func NewJinja(name, source string, tokens Tokens) (*Jinja, error) {
+	tmpl, err := compileJinja(source)
+	if err != nil {
+		return nil, fmt.Errorf("chat template %s: %w", name, err)
+	}
+	return &Jinja{name: name, source: source, tokens: tokens, tmpl: tmpl}, nil
+}
+
+// Name implements Template.
+func (j *Jinja) Name() string { return "jinja:" + j.name }
+
+// Source returns the template text.
+func (j *Jinja) Source() string { return j.source }
+
+// endMarkers are end-of-turn tokens that, when a template writes them,
+// also end a generated answer.
+var endMarkers = []string{"<|im_end|>", "<|im_start|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>", "</s>", "<|user|>"}
+
+// Stops implements Template: the EOS token plus the end-of-turn markers the
+// template itself writes.
+func (j *Jinja) Stops() []string {
+	var stops []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			stops = append(stops, s)
+		}
+	}
+	add(j.tokens.EOS)
+	for _, m := range endMarkers {
+		if strings.Contains(j.source, m) {
+			add(m)
+		}
+	}
+	return stops
+}
+
+// Render implements Template.
+func (j *Jinja) Render(msgs []Message, addGenerationPrompt bool) (Prompt, error) {
+	return j.RenderTools(msgs, nil, addGenerationPrompt)
+}
+
+// RenderTools renders with OpenAI-style tool definitions passed to the
+// template as `tools` (nil leaves it undefined, as HF does).
+//
+// The template runs twice: once with the real contents, which gives the
+// exact text, and once with a unique placeholder in place of each content,
+// which shows where the contents sit. If substituting the contents back
+// (as is, or trimmed, for templates that strip them) reproduces the exact
+// text, the contents become literal parts; otherwise the prompt is returned
+// whole and marked Unprotected.
+func (j *Jinja) RenderTools(msgs []Message, tools []any, addGenerationPrompt bool) (Prompt, error) {
+	text, err := j.execute(msgs, nil, tools, addGenerationPrompt)
+	if err != nil {
+		return Prompt{}, err
+	}
+	hasBOS := j.tokens.BOS != "" && strings.HasPrefix(text, j.tokens.BOS)
+
+	marks := newSentinels(j.source, msgs)
+	skeleton, err := j.execute(msgs, marks.texts, tools, addGenerationPrompt)
+	if err == nil {
+		if parts, ok := align(marks.split(skeleton), msgs, text); ok {
+			return Prompt{Parts: parts, HasBOS: hasBOS}, nil
+		}
+	}
+	var parts []Part
+	if text != "" {
+		parts = []Part{{Text: text}}
+	}
+	return Prompt{Parts: parts, HasBOS: hasBOS, Unprotected: true}, nil
+}
+
+// execute renders the template; contents, when given, replace each
+// message's content (the placeholder pass).
+func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen bool) (out string, err error) {
+	// Templates come from downloaded files; a gonja panic on an odd
+	// expression must become an error, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("render %s: template engine failed: %v", j.Name(), r)
+		}
+	}()
+	list := make([]any, len(msgs))
+	for i, m := range msgs {
+		c := m.Content
+		if contents != nil {
+			c = contents[i]
+		}
+		list[i] = map[string]any{"role": m.Role, "content": c}
+	}
+	var raise raiser
+	vars := map[string]any{
+		"raise_exception":       raise.call,
+		"messages":              list,
+		"bos_token":             j.tokens.BOS,
+		"eos_token":             j.tokens.EOS,
+		"add_generation_prompt": addGen,
+	}
+	if tools != nil {
+		vars["tools"] = tools
+	}
+	out, err = j.tmpl.ExecuteToString(exec.NewContext(vars))
+	if err != nil {
+		if raise.raised != nil {
+			return "", fmt.Errorf("render %s: %w", j.Name(), raise.raised)
+		}
+		return "", fmt.Errorf("render %s: %w", j.Name(), err)
+	}
+	return out, nil
+}
