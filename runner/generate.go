@@ -138,11 +138,12 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 		if res.Reason != "" {
 			break
 		}
-		rc := C.olm_step(c.c, &c.batch, smpl.s, c.model.vocab, tok, C.int(len(c.cached)), &tok, c.piece, C.int(c.pieceCap), &pieceLen)
+		prev := tok // olm_step decodes prev, then samples the next token into tok
+		rc := C.olm_step(c.c, &c.batch, smpl.s, c.model.vocab, prev, C.int(len(c.cached)), &tok, c.piece, C.int(c.pieceCap), &pieceLen)
 		if rc != 0 {
 			return finish(decodeError(rc))
 		}
-		c.cached = append(c.cached, Token(tok))
+		c.cached = append(c.cached, Token(prev))
 	}
 	return finish(stream.flush())
 }

@@ -16,8 +16,8 @@ import (
 // load and only says why in the log).
 var logState struct {
 	sync.Mutex
-	logger  *slog.Logger
-	partial strings.Builder
+	logger   *slog.Logger
+	partial  strings.Builder
 	firstErr string // the first error since the last take: the root cause
 }
 

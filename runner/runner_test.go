@@ -263,6 +263,21 @@ func TestContextFullEndsCleanly(t *testing.T) {
 	}
 }
 
+func TestCachedRecordsTheDecodedTokens(t *testing.T) {
+	m := load(t)
+	c := newCtx(t, m, 256)
+	text, _, res := generate(t, c, "Hello world", runner.GenerateOptions{MaxTokens: 12, Sampler: sampler(t, 1.5, 5)})
+	prompt, _ := m.Tokenize("Hello world", true, false)
+	gen := c.Cached()[len(prompt):]
+	// Every sampled token but the last has been decoded into the cache, in order.
+	if len(gen) != res.GenTokens-1 {
+		t.Fatalf("cache holds %d generated tokens, want %d", len(gen), res.GenTokens-1)
+	}
+	if got := m.Detokenize(gen, false); !strings.HasPrefix(text, got) {
+		t.Fatalf("cached tokens read %q, which does not begin the generated text %q", got, text)
+	}
+}
+
 func TestKVCacheReuseEvaluatesOnlyTheNewSuffix(t *testing.T) {
 	m := load(t)
 	c := newCtx(t, m, 256)

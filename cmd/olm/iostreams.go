@@ -17,6 +17,9 @@ type ioStreams struct {
 	InTTY  bool
 	OutTTY bool
 	ErrTTY bool
+
+	// Interrupts lets a command take Ctrl-C for itself (nil in tests: Ctrl-C is not wired).
+	Interrupts *interrupts
 }
 
 func newIOStreams() *ioStreams {

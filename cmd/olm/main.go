@@ -6,17 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 // version is set by the Makefile from git describe.
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(execute(ctx, newIOStreams(), os.Args[1:]))
+	ctx, intr, stop := withInterrupts(context.Background())
+	ios := newIOStreams()
+	ios.Interrupts = intr
+	code := execute(ctx, ios, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 // execute runs the command line and maps its outcome to an exit status: 130 for Ctrl-C,

@@ -36,6 +36,7 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "show llama.cpp's log and timings on stderr")
 	root.AddCommand(newRunCmd(ios, g, nil))
+	root.AddCommand(newChatCmd(ios, g, nil))
 	return root
 }
 

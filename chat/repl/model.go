@@ -1,0 +1,90 @@
+package repl
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/runner"
+)
+
+// Model is a loaded model ready to chat: weights, a context and the chat template chosen
+// for it.
+type Model struct {
+	Name     string // as the user named it
+	LM       *runner.Model
+	Ctx      *runner.Context
+	Template template.Template
+	Why      template.Reason // why Template was chosen, for /show
+}
+
+// Loader loads a model by name. The REPL calls it for /model; tests switch between tiny
+// models with it.
+type Loader func(ctx context.Context, name string) (*Model, error)
+
+// OpenOptions say how to load one GGUF file for chat.
+type OpenOptions struct {
+	Name            string
+	Path            string
+	CatalogTemplate string // the catalog's template name, "" if none
+	Override        string // --template NAME|FILE
+	Model           runner.ModelOptions
+	// Context sizes the context once the model is loaded (its training length is known
+	// only then).
+	Context func(*runner.Model) runner.ContextOptions
+}
+
+// Open loads the model, makes its context and selects its chat template.
+func Open(ctx context.Context, o OpenOptions) (*Model, error) {
+	lm, err := runner.LoadModel(ctx, o.Path, o.Model)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Name: o.Name, LM: lm}
+	if m.Name == "" {
+		m.Name = o.Path
+	}
+	co := runner.ContextOptions{Ctx: 4096}
+	if o.Context != nil {
+		co = o.Context(lm)
+	}
+	if m.Ctx, err = lm.NewContext(co); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Template, m.Why, err = template.Select(template.Options{
+		Override:        o.Override,
+		GGUFTemplate:    lm.ChatTemplate(),
+		CatalogTemplate: o.CatalogTemplate,
+		Architecture:    lm.Arch(),
+		Tokens:          tokenTexts(lm),
+	})
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("chat template for %s: %w", m.Name, err)
+	}
+	return m, nil
+}
+
+func tokenTexts(lm *runner.Model) template.Tokens {
+	var t template.Tokens
+	if b := lm.BOS(); b >= 0 {
+		t.BOS = lm.TokenText(b)
+	}
+	if e := lm.EOS(); e >= 0 {
+		t.EOS = lm.TokenText(e)
+	}
+	return t
+}
+
+// Close frees the context and the model and hands the memory back to the OS, so switching
+// models in a long session does not look like a leak.
+func (m *Model) Close() {
+	if m == nil {
+		return
+	}
+	m.Ctx.Close()
+	m.LM.Close()
+	m.Ctx, m.LM = nil, nil
+	runner.ReleaseMemory()
+}

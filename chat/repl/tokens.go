@@ -1,0 +1,76 @@
+package repl
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/runner"
+)
+
+// tokenizePrompt turns a rendered prompt into tokens. Each part is tokenized on its own:
+// scaffolding with special tokens parsed, message contents (Literal parts) as plain text,
+// so a user who types "</s>" or "<|im_end|>" cannot end a turn or forge one. A content
+// found in sampled (the session's own answers) takes the tokens the model generated, which
+// are what the KV cache holds.
+func tokenizePrompt(lm *runner.Model, p template.Prompt, sampled map[string][]runner.Token) ([]runner.Token, error) {
+	var toks []runner.Token
+	if !p.HasBOS && lm.AddsBOS() && lm.BOS() >= 0 {
+		toks = append(toks, lm.BOS())
+	}
+	for _, part := range p.Parts {
+		if t, ok := sampled[part.Text]; ok && part.Literal {
+			toks = append(toks, t...)
+			continue
+		}
+		t, err := lm.Tokenize(part.Text, false, !part.Literal)
+		if err != nil {
+			return nil, fmt.Errorf("tokenize prompt: %w", err)
+		}
+		toks = append(toks, t...)
+	}
+	return toks, nil
+}
+
+// answerTokens spells an answer with the tokens the model sampled (gen) as far as their
+// text matches, then tokenizes what is left (the last token, never evaluated, or text after
+// a stop). Re-tokenizing the whole text instead may split it differently from the sampling
+// (SentencePiece's space prefix does at the very first token), and the next turn would
+// then evaluate the whole answer again. nil means no exact spelling was found.
+func answerTokens(lm *runner.Model, gen []runner.Token, text string) []runner.Token {
+	var spelled []byte
+	n := 0
+	for ; n < len(gen); n++ {
+		next := lm.Piece(spelled, gen[n], false)
+		if !strings.HasPrefix(text, string(next)) {
+			break
+		}
+		spelled = next
+	}
+	rest := text[len(spelled):]
+	out := gen[:n:n]
+	if rest == "" {
+		return out
+	}
+	tail, err := lm.Tokenize(rest, false, false)
+	if err != nil {
+		return nil
+	}
+	// A SentencePiece tokenizer prefixes a space to the text it is given: " x" comes back
+	// as "▁" "▁x". Without that token the tail spells the text again.
+	if got := spell(lm, tail); got != rest && len(tail) > 1 && got == " "+rest && spell(lm, tail[:1]) == " " {
+		tail = tail[1:]
+	}
+	if spell(lm, tail) != rest {
+		return nil
+	}
+	return append(out, tail...)
+}
+
+func spell(lm *runner.Model, toks []runner.Token) string {
+	var b []byte
+	for _, t := range toks {
+		b = lm.Piece(b, t, false)
+	}
+	return string(b)
+}

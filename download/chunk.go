@@ -1,0 +1,175 @@
+package download
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	errStalled   = errors.New("download stalled")
+	errShortBody = errors.New("response ended before the range was complete")
+	errNoRange   = errors.New("server ignored the Range header")
+)
+
+// runChunk downloads chunk i, retrying transient failures. The retry budget
+// restarts whenever an attempt made progress, so a flaky link that keeps
+// delivering still finishes while a dead one gives up.
+func (f *fetcher) runChunk(ctx context.Context, i int, buf []byte) error {
+	failures := 0
+	for {
+		progressed, err := f.getRange(ctx, i, buf)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		var r *retryable
+		if !errors.As(err, &r) {
+			return err
+		}
+		if progressed {
+			failures = 0
+		}
+		failures++
+		if failures > f.c.maxRetries() {
+			return err
+		}
+		if err := f.c.clock().Sleep(ctx, backoff(failures, err)); err != nil {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// getRange requests the missing part of chunk i once and writes what
+// arrives. It returns nil only when the chunk is complete.
+func (f *fetcher) getRange(ctx context.Context, i int, buf []byte) (progressed bool, err error) {
+	f.mu.Lock()
+	c := f.st.Chunks[i]
+	noRange := f.st.NoRange
+	f.mu.Unlock()
+	if c.complete() {
+		return false, nil
+	}
+	start, end := c.Offset+c.Done, c.Offset+c.Size // [start, end)
+
+	// The watchdog cancels the request when no byte arrives for StallTimeout.
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := f.c.stallTimeout()
+	dog := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer dog.Stop()
+	transient := func(err error) error {
+		if context.Cause(reqCtx) == errStalled && ctx.Err() == nil {
+			return &retryable{err: fmt.Errorf("%w: nothing received for %v", errStalled, stall)}
+		}
+		return classify(ctx, err)
+	}
+
+	hdr := http.Header{"Accept-Encoding": {"identity"}}
+	if !noRange || start > 0 {
+		hdr.Set("Range", fmt.Sprintf("bytes=%d-%d", start, end-1))
+	}
+	resp, err := f.c.send(reqCtx, http.MethodGet, f.r.URL, hdr, true)
+	if err != nil {
+		return false, transient(err)
+	}
+	defer resp.Body.Close()
+	body := &watchdogReader{r: resp.Body, dog: dog, d: stall}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		if got, ok := rangeStart(resp.Header.Get("Content-Range")); !ok || got != start {
+			return false, fmt.Errorf("%w: asked for offset %d, got Content-Range %q", errNoRange, start, resp.Header.Get("Content-Range"))
+		}
+	case http.StatusOK:
+		// A full body serves only a file-sized chunk; bytes we already
+		// have are read past (and were hashed when first written).
+		if c.Offset != 0 || c.Size != f.r.Size {
+			return false, errNoRange
+		}
+		if _, err := io.CopyBuffer(io.Discard, io.LimitReader(body, start), buf); err != nil {
+			return false, transient(err)
+		}
+	default:
+		return false, transient(statusError(resp))
+	}
+
+	rest := io.LimitReader(body, end-start)
+	off := start
+	for {
+		// Plain Read, not ReadFull: what arrived goes to disk (and into
+		// progress) at once instead of waiting for a full buffer.
+		n, rerr := rest.Read(buf[:min(int64(len(buf)), end-off)])
+		if n > 0 {
+			if err := f.write(i, off, buf[:n]); err != nil {
+				return progressed, err
+			}
+			off += int64(n)
+			progressed = true
+		}
+		switch {
+		case off == end:
+			return progressed, nil
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
+			// Connection cut, or a body shorter than the range.
+			return progressed, &retryable{err: fmt.Errorf("%w: got %d of %d bytes", errShortBody, off-c.Offset, c.Size)}
+		default:
+			return progressed, transient(rerr)
+		}
+	}
+}
+
+// watchdogReader re-arms the stall timer around every read, so only time
+// spent waiting on the network counts, not writing or hashing.
+type watchdogReader struct {
+	r   io.Reader
+	dog *time.Timer
+	d   time.Duration
+}
+
+func (w *watchdogReader) Read(p []byte) (int, error) {
+	w.dog.Reset(w.d)
+	n, err := w.r.Read(p)
+	w.dog.Stop()
+	return n, err
+}
+
+// write stores bytes at off, records them, and lets the hasher see them.
+func (f *fetcher) write(i int, off int64, b []byte) error {
+	if _, err := f.file.WriteAt(b, off); err != nil {
+		return fmt.Errorf("write %s: %w", f.partial(), err)
+	}
+	f.mu.Lock()
+	f.st.Chunks[i].Done += int64(len(b))
+	f.mu.Unlock()
+	f.rep.add(int64(len(b)))
+	if f.hash != nil {
+		f.hash.feed(off, b)
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// rangeStart parses the first byte position of "bytes a-b/size".
+func rangeStart(cr string) (int64, bool) {
+	s, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	a, _, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(a, 10, 64)
+	return n, err == nil
+}

@@ -1,0 +1,42 @@
+// Package download fetches files from a Hugging Face compatible hub:
+// resumable, multi-connection, sha256-verified while streaming.
+//
+//	c := download.NewFromEnv()                  // HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE
+//	r, err := c.Resolve(ctx, "owner/repo", "main", "model-Q4_K_M.gguf")
+//	files, err := c.List(ctx, "owner/repo", "main") // names checked with ValidName
+//	err = c.Fetch(ctx, r, "/cache/models--owner--repo/blobs/"+r.SHA256,
+//		download.FetchOptions{Progress: download.NewRenderer(os.Stderr, download.RenderAuto).Update})
+//
+// Resolve does a HEAD on {endpoint}/{repo}/resolve/{rev}/{file} without
+// following the CDN redirect and reads X-Linked-Size, X-Linked-Etag (the
+// LFS sha256) and X-Repo-Commit; the returned Remote's URL is pinned to
+// that commit. Small non-LFS files have a git sha1 ETag: Remote.SHA256 is
+// then "" and Fetch checks the size only.
+//
+// Fetch writes dst+".partial" (sparse, final size) and records per-chunk
+// progress plus the sha256 state of the contiguous prefix in
+// dst+".partial.json" (fsynced first), so any later Fetch of the same
+// content, after Ctrl-C, kill -9, a dropped link or a reboot, requests only
+// the missing ranges. The prefix is hashed as it grows; the final check
+// costs almost nothing. On success the file is fsynced and renamed to dst;
+// on a sha256 mismatch the partial data is deleted and the error (ErrChecksum)
+// names the file, expected and actual hash. dst never holds unverified data,
+// so an existing dst of the right size is returned as complete.
+//
+// Concurrency and failure rules:
+//   - dst+".lock" (flock) serialises fetches of one dst across processes;
+//     FetchOptions.NoWait returns ErrLocked with the holder's pid instead.
+//   - Disk space is checked before any byte is requested (ErrNoSpace).
+//   - 5xx, 429 (Retry-After honoured), resets, short bodies and stalls
+//     (Client.StallTimeout without a byte) are retried with exponential
+//     backoff and jitter; the budget (Client.MaxRetries) restarts whenever a
+//     retry made progress. 401/403 is ErrUnauthorized, 404 ErrNotFound.
+//   - A server that ignores Range is handled with one stream from byte 0.
+//   - Cancelling ctx stops at once, keeps the partial files and returns an
+//     error wrapping context.Canceled.
+//   - The token is sent to the endpoint host only, never to a CDN.
+//   - Offline (HF_HUB_OFFLINE=1) makes every network call return ErrOffline.
+//
+// Package hftest provides a fake hub (API + CDN with fault injection) for
+// tests of this and other packages.
+package download

@@ -1,0 +1,349 @@
+package download
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// FetchOptions tune one Fetch.
+type FetchOptions struct {
+	// Progress, if set, receives events; calls are serialised.
+	Progress func(Progress)
+	// NoWait makes Fetch fail with ErrLocked instead of waiting when another
+	// process (or Fetch) is downloading the same dst.
+	NoWait bool
+	// Connections overrides Client.Connections for this file.
+	Connections int
+}
+
+// checkpointEvery is how often chunk progress is fsynced and recorded.
+const checkpointEvery = 2 * time.Second
+
+// Fetch downloads remote into dst, resuming from dst.partial and
+// dst.partial.json if an earlier attempt left them. The sha256 (when known)
+// and size are verified before dst appears; dst is never unverified data.
+// An existing dst of the right size is taken as complete, since only
+// verified files are renamed into place. On cancellation the partial data
+// is kept and the error wraps context.Canceled.
+func (c *Client) Fetch(ctx context.Context, r Remote, dst string, opts FetchOptions) error {
+	name := r.File
+	if name == "" {
+		name = filepath.Base(dst)
+	}
+	if err := c.fetch(ctx, r, dst, name, opts); err != nil {
+		return fmt.Errorf("fetch %s: %w", name, err)
+	}
+	return nil
+}
+
+func (c *Client) fetch(ctx context.Context, r Remote, dst, name string, opts FetchOptions) error {
+	if r.Size < 0 || r.URL == "" {
+		return errors.New("remote is not resolved (no size or URL)")
+	}
+	rep := newReporter(c.clock(), name, r.Size, opts.Progress)
+
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockFile(ctx, dst+".lock", opts.NoWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == r.Size {
+		rep.emit(PhaseDone, r.Size)
+		return nil
+	}
+	if c.Offline {
+		return ErrOffline
+	}
+
+	f := &fetcher{c: c, r: r, name: name, dst: dst, rep: rep, conns: c.connections(r.Size)}
+	if opts.Connections > 0 {
+		f.conns = opts.Connections
+	}
+	return f.run(ctx)
+}
+
+// fetcher is the state of one Fetch while it holds the lock.
+type fetcher struct {
+	c     *Client
+	r     Remote
+	name  string
+	dst   string
+	conns int
+	rep   *reporter
+
+	file *os.File
+	hash *prefixHasher // nil when no sha256 is known
+
+	mu sync.Mutex // guards st.Chunks[*].Done and st.NoRange
+	st *state
+
+	wake chan struct{} // nudges the catch-up hasher
+}
+
+func (f *fetcher) partial() string   { return f.dst + ".partial" }
+func (f *fetcher) statePath() string { return f.dst + ".partial.json" }
+
+func (f *fetcher) run(ctx context.Context) error {
+	if err := f.open(); err != nil {
+		return err
+	}
+	defer f.file.Close()
+	if err := f.preflight(); err != nil {
+		return err
+	}
+
+	for {
+		err := f.download(ctx)
+		if errors.Is(err, errNoRange) && !f.st.NoRange {
+			// The server ignores Range: start over with one stream from 0.
+			f.restart(true)
+			continue
+		}
+		if err != nil {
+			f.checkpoint()
+			return err
+		}
+		break
+	}
+	return f.finish()
+}
+
+// open loads a matching saved state, or starts a fresh partial file.
+func (f *fetcher) open() error {
+	st, err := loadState(f.statePath())
+	fi, ferr := os.Stat(f.partial())
+	if err == nil && ferr == nil && st.matches(f.r) && fi.Size() == f.r.Size {
+		f.st = st
+	} else {
+		f.st = newState(f.r, f.conns, f.c.ChunkSize)
+	}
+	file, err := os.OpenFile(f.partial(), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	f.file = file
+	// Sparse file of the final size: chunks write at their offsets.
+	if err := file.Truncate(f.r.Size); err != nil {
+		return err
+	}
+	f.initHash()
+	return nil
+}
+
+func (f *fetcher) initHash() {
+	f.hash = nil
+	if f.r.SHA256 != "" {
+		f.hash = newPrefixHasher(f.file, f.st.HashState, f.st.Hashed)
+	}
+}
+
+// restart throws away progress (changed server behaviour or bad data).
+func (f *fetcher) restart(noRange bool) {
+	f.mu.Lock()
+	f.st = newState(f.r, 1, 0)
+	f.st.NoRange = noRange
+	f.mu.Unlock()
+	f.initHash()
+}
+
+func (f *fetcher) preflight() error {
+	need := f.r.Size - f.doneBytes()
+	if need <= 0 {
+		return nil
+	}
+	dir := filepath.Dir(f.dst)
+	free, err := f.c.freeSpace(dir)
+	if err != nil {
+		return nil // unknown: let the writes find out
+	}
+	if uint64(need) > free {
+		return fmt.Errorf("%w in %s: need %d bytes more, %d bytes free", ErrNoSpace, dir, need, free)
+	}
+	return nil
+}
+
+func (f *fetcher) doneBytes() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var n int64
+	for _, c := range f.st.Chunks {
+		n += c.Done
+	}
+	return n
+}
+
+// frontier is the end of the contiguous downloaded prefix.
+func (f *fetcher) frontier() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.st.Chunks {
+		if !c.complete() {
+			return c.Offset + c.Done
+		}
+	}
+	return f.st.Size
+}
+
+// checkpoint makes the recorded progress durable: hash state first (it
+// never runs ahead of Done), then chunk progress, fsync, then the JSON.
+func (f *fetcher) checkpoint() error {
+	var hashed int64
+	var hs []byte
+	if f.hash != nil {
+		hashed, hs = f.hash.snapshot()
+	}
+	f.mu.Lock()
+	snap := *f.st
+	snap.Chunks = append([]chunk(nil), f.st.Chunks...)
+	f.mu.Unlock()
+	snap.Hashed, snap.HashState = hashed, hs
+	if err := f.file.Sync(); err != nil {
+		return err
+	}
+	return snap.save(f.statePath())
+}
+
+// download runs the chunk workers until every chunk is complete.
+func (f *fetcher) download(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	f.rep.start(f.doneBytes())
+	defer f.rep.stop()
+
+	var pending []int
+	f.mu.Lock()
+	for i, c := range f.st.Chunks {
+		if !c.complete() {
+			pending = append(pending, i)
+		}
+	}
+	f.mu.Unlock()
+	work := make(chan int, len(pending))
+	for _, i := range pending {
+		work <- i
+	}
+	close(work)
+
+	f.wake = make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	var hashErr error
+	hashDone := make(chan struct{})
+	go func() { // catch-up hasher
+		defer close(hashDone)
+		hashErr = f.hashLoop(ctx)
+	}()
+	go f.checkpointLoop(ctx, hashDone)
+
+	conns := f.conns
+	if f.st.NoRange {
+		conns = 1
+	}
+	for range min(conns, len(pending)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1<<20)
+			for i := range work {
+				if err := f.runChunk(ctx, i, buf); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		cancel(err)
+		<-hashDone
+		return err
+	}
+	cancel(errWorkersDone)
+	<-hashDone
+	if hashErr != nil && !errors.Is(hashErr, errWorkersDone) {
+		return hashErr
+	}
+	return nil
+}
+
+var errWorkersDone = errors.New("workers done")
+
+// hashLoop keeps the prefix hash close to the download frontier.
+func (f *fetcher) hashLoop(ctx context.Context) error {
+	if f.hash == nil {
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}
+	for {
+		if err := f.hash.catchUp(f.frontier); err != nil {
+			return err
+		}
+		select {
+		case <-f.wake:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (f *fetcher) checkpointLoop(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			f.checkpoint() // best effort; the final one reports errors
+		case <-done:
+			return
+		}
+	}
+}
+
+// finish verifies and moves the file into place, or deletes bad data.
+func (f *fetcher) finish() error {
+	f.rep.emit(PhaseVerifying, f.r.Size)
+	if f.hash != nil {
+		if err := f.hash.catchUp(func() int64 { return f.r.Size }); err != nil {
+			return err
+		}
+		if _, got := f.hash.sum(); got != f.r.SHA256 {
+			f.file.Close()
+			os.Remove(f.partial())
+			os.Remove(f.statePath())
+			return fmt.Errorf("%w: %s: expected %s, got %s (bad data removed)", ErrChecksum, f.name, f.r.SHA256, got)
+		}
+	}
+	if fi, err := f.file.Stat(); err != nil || fi.Size() != f.r.Size {
+		return fmt.Errorf("partial file has wrong size (want %d)", f.r.Size)
+	}
+	if err := f.file.Sync(); err != nil {
+		return err
+	}
+	if err := f.file.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.partial(), f.dst); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(f.dst))
+	os.Remove(f.statePath())
+	f.rep.emit(PhaseDone, f.r.Size)
+	return nil
+}
+
+// syncDir makes a rename durable; errors are ignored (not all systems allow it).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}

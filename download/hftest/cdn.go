@@ -1,0 +1,98 @@
+package hftest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// serveCDN serves /repos/{sha256} with single-range support.
+func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
+	sha := strings.TrimPrefix(r.URL.Path, "/repos/")
+	h.mu.Lock()
+	f := h.blobs[sha]
+	h.mu.Unlock()
+	req := Request{Server: CDN, Method: r.Method, Path: r.URL.Path, Range: r.Header.Get("Range"),
+		Authorization: r.Header.Get("Authorization")}
+	if f == nil {
+		req.Status = http.StatusNotFound
+		h.record(req)
+		http.NotFound(w, r)
+		return
+	}
+	size := int64(len(f.Data))
+	fault := h.takeFault(CDN, f.Path)
+	if fault != nil && fault.Kind == Status {
+		req.Status = fault.Code
+		h.record(req)
+		fault.writeStatus(w)
+		return
+	}
+
+	start, end, status := int64(0), size, http.StatusOK
+	if rg := r.Header.Get("Range"); rg != "" && (fault == nil || fault.Kind != NoRange) {
+		var ok bool
+		start, end, ok = parseRange(rg, size)
+		if !ok {
+			req.Status = http.StatusRequestedRangeNotSatisfiable
+			h.record(req)
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			http.Error(w, "range not satisfiable", req.Status)
+			return
+		}
+		status = http.StatusPartialContent
+		w.Header().Set("Content-Range", contentRange(start, end, size))
+	}
+	req.Status = status
+	h.record(req)
+
+	body := f.Data[start:end]
+	length := int64(len(body))
+	if fault != nil && fault.Kind == Short {
+		length = min(length, fault.After)
+		body = body[:length]
+	}
+	w.Header().Set("Accept-Ranges", "bytes")
+	w.Header().Set("ETag", `"`+f.SHA256+`"`)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	fw := &faultWriter{h: h, w: w, r: r, fault: fault}
+	fw.Write(body)
+}
+
+// parseRange understands one "bytes=a-b", "bytes=a-" or "bytes=-n";
+// the result is [start, end).
+func parseRange(v string, size int64) (start, end int64, ok bool) {
+	s, found := strings.CutPrefix(v, "bytes=")
+	if !found || strings.Contains(s, ",") {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	if a == "" { // suffix
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, 0, false
+		}
+		return max(size-n, 0), size, size > 0
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return 0, 0, false
+	}
+	end = size
+	if b != "" {
+		last, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || last < start {
+			return 0, 0, false
+		}
+		end = min(last+1, size)
+	}
+	return start, end, true
+}

@@ -1,0 +1,42 @@
+package download
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+const (
+	backoffBase = 500 * time.Millisecond
+	backoffMax  = 30 * time.Second
+	// retryAfterMax caps a server's Retry-After so a bad header cannot hang us.
+	retryAfterMax = 5 * time.Minute
+)
+
+// backoff is the wait before retry number attempt (1-based): exponential
+// with jitter in [d/2, d), or exactly the server's Retry-After if it gave one.
+func backoff(attempt int, err error) time.Duration {
+	var r *retryable
+	if errors.As(err, &r) && r.after > 0 {
+		return min(r.after, retryAfterMax)
+	}
+	d := backoffBase << min(attempt-1, 10)
+	d = min(d, backoffMax)
+	return d/2 + rand.N(d/2)
+}
+
+// retry runs op until it succeeds, fails permanently, or retries run out.
+// op returns retryable errors (see classify) for transient failures.
+func (c *Client) retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		var r *retryable
+		if err == nil || !errors.As(err, &r) || attempt > c.maxRetries() {
+			return err
+		}
+		if err := c.clock().Sleep(ctx, backoff(attempt, err)); err != nil {
+			return err
+		}
+	}
+}

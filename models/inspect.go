@@ -1,0 +1,123 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	gguf "github.com/gpustack/gguf-parser-go"
+)
+
+// Info is what `olm show` needs from a GGUF header.
+type Info struct {
+	Path          string
+	Name          string // general.name
+	Arch          string
+	Params        uint64
+	FileType      string  // e.g. Q4_K_M, from general.file_type (or guessed from tensors)
+	BitsPerWeight float64 // average over tensors
+	ContextLength int     // trained context
+	NLayer        int
+	NEmbd         int
+	NHead         int
+	NHeadKV       int
+	HeadDim       int
+	NExpert       int
+	ChatTemplate  string // tokenizer.chat_template, "" if none
+	BOS, EOS      Token
+	FileSize      int64 // all parts of a split file
+	WeightsSize   int64 // tensor data bytes
+	Fetched       int64 // InspectRemote only: bytes downloaded to read the header
+}
+
+// Token is a special token.
+type Token struct {
+	ID   int64 // -1 when the file names none
+	Text string
+}
+
+// HasChatTemplate reports whether the file embeds a Jinja chat template.
+func (i Info) HasChatTemplate() bool { return i.ChatTemplate != "" }
+
+// Inspect reads the header of a local GGUF (all parts of a split file).
+func Inspect(path string) (Info, error) {
+	if err := checkGGUF(path); err != nil {
+		return Info{}, fmt.Errorf("inspect: %w", err)
+	}
+	gf, err := gguf.ParseGGUFFile(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	info := infoOf(gf)
+	info.Path = path
+	return info, nil
+}
+
+func infoOf(gf *gguf.GGUFFile) Info {
+	md := gf.Metadata()
+	arch := gf.Architecture()
+	tok := gf.Tokenizer()
+	info := Info{
+		Name:          md.Name,
+		Arch:          md.Architecture,
+		Params:        uint64(gf.ModelParameters),
+		FileType:      strings.TrimPrefix(md.FileType.String(), "MOSTLY_"),
+		BitsPerWeight: float64(gf.ModelBitsPerWeight),
+		ContextLength: int(arch.MaximumContextLength),
+		NLayer:        int(arch.BlockCount),
+		NEmbd:         int(arch.EmbeddingLength),
+		NHead:         int(arch.AttentionHeadCount),
+		NHeadKV:       int(arch.AttentionHeadCountKV),
+		NExpert:       int(arch.ExpertCount),
+		FileSize:      int64(gf.Size),
+		WeightsSize:   int64(gf.ModelSize),
+		BOS:           Token{ID: tok.BOSTokenID},
+		EOS:           Token{ID: tok.EOSTokenID},
+	}
+	if info.NHeadKV == 0 {
+		info.NHeadKV = info.NHead // llama.cpp's default when the key is absent
+	}
+	switch {
+	case arch.AttentionKeyLength > 0:
+		info.HeadDim = int(arch.AttentionKeyLength)
+	case info.NHead > 0:
+		info.HeadDim = info.NEmbd / info.NHead
+	}
+	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.chat_template"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeString {
+		info.ChatTemplate = kv.ValueString()
+	}
+	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.ggml.tokens"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeArray {
+		av := kv.ValueArray()
+		if av.Type == gguf.GGUFMetadataValueTypeString && len(av.Array) > 0 {
+			info.BOS.Text = tokenText(av.Array, tok.BOSTokenID)
+			info.EOS.Text = tokenText(av.Array, tok.EOSTokenID)
+		}
+	}
+	return info
+}
+
+func tokenText(tokens []any, id int64) string {
+	if id < 0 || id >= int64(len(tokens)) {
+		return ""
+	}
+	s, _ := tokens[id].(string)
+	return s
+}
+
+// Memory is a RAM estimate for running a model.
+type Memory struct {
+	Context int   // tokens
+	Weights int64 // tensor data, mapped or loaded
+	KVCache int64 // f16 K and V for every layer
+	Total   int64
+}
+
+// Memory estimates weights plus an f16 KV cache for ctx tokens:
+// 2 (K,V) * n_layer * ctx * n_head_kv * head_dim * 2 bytes. Compute buffers
+// are left out; they are small next to these for the sizes olm targets.
+func (i Info) Memory(ctx int) Memory {
+	if ctx <= 0 {
+		ctx = i.ContextLength
+	}
+	kv := int64(2) * int64(i.NLayer) * int64(ctx) * int64(i.NHeadKV) * int64(i.HeadDim) * 2
+	return Memory{Context: ctx, Weights: i.WeightsSize, KVCache: kv, Total: i.WeightsSize + kv}
+}

@@ -1,0 +1,178 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestInspect(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tiny.gguf")
+	size := writeGGUF(t, p, tinyGGUF{chatTemplate: "{% for m in messages %}{{ m.content }}{% endfor %}"})
+	info, err := Inspect(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Arch != "llama" || info.Name != "tiny" || info.Params != 2*16*8 || info.FileType != "F32" ||
+		info.ContextLength != 256 || info.NLayer != 2 || info.NHeadKV != 2 || info.HeadDim != 4 || info.FileSize != size {
+		t.Errorf("info %+v", info)
+	}
+	if !info.HasChatTemplate() || !strings.Contains(info.ChatTemplate, "m.content") {
+		t.Errorf("template %q", info.ChatTemplate)
+	}
+	if info.BOS != (Token{1, "<s>"}) || info.EOS != (Token{2, "</s>"}) {
+		t.Errorf("bos %+v eos %+v", info.BOS, info.EOS)
+	}
+	mem := info.Memory(100)
+	if want := int64(2 * 2 * 100 * 2 * 4 * 2); mem.KVCache != want || mem.Total != mem.Weights+want || mem.Weights != info.WeightsSize {
+		t.Errorf("memory %+v", mem)
+	}
+	if info.Memory(0).Context != 256 {
+		t.Error("ctx 0 should mean the trained context")
+	}
+
+	bad := filepath.Join(t.TempDir(), "x.gguf")
+	os.WriteFile(bad, []byte("<html>"), 0o644)
+	if _, err := Inspect(bad); !errors.Is(err, ErrNotGGUF) {
+		t.Errorf("non-GGUF: %v", err)
+	}
+}
+
+func TestMemoryEstimateLlama2(t *testing.T) {
+	// 7B shapes from the catalog: 2*32*4096*32*128*2 bytes = 2 GiB of KV at 4096 tokens.
+	info := Info{NLayer: 32, NHeadKV: 32, HeadDim: 128, WeightsSize: 4 << 30}
+	if m := info.Memory(4096); m.KVCache != 2<<30 || m.Total != 6<<30 {
+		t.Errorf("memory %+v", m)
+	}
+}
+
+// countingServer mimics HF: the hub redirects to a CDN on another host,
+// which serves Range requests and counts the bytes it sends.
+func countingServer(t *testing.T, path string, token string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var served atomic.Int64
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			t.Error("token sent to the CDN")
+		}
+		f, err := os.Open(filepath.Join(filepath.Dir(path), filepath.Base(r.URL.Path)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		http.ServeContent(countWriter{w, &served}, r, "", st.ModTime(), f)
+	}))
+	t.Cleanup(cdn.Close)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, cdn.URL+"/"+filepath.Base(r.URL.Path), http.StatusFound)
+	}))
+	t.Cleanup(hub.Close)
+	return hub, &served
+}
+
+type countWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c countWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func TestInspectRemoteReadsOnlyTheHeader(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "big.gguf")
+	size := writeGGUF(t, p, tinyGGUF{chatTemplate: "{{ x }}", bigElems: 16 << 20}) // 64 MiB of tensor data
+	srv, served := countingServer(t, p, "")
+
+	info, err := InspectRemote(context.Background(), srv.URL+"/o/r/resolve/main/big.gguf", RemoteOptions{Client: srv.Client(), TempDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := Inspect(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.FileSize != size || info.Params != local.Params || info.ChatTemplate != "{{ x }}" || info.EOS.Text != "</s>" || info.FileType != local.FileType {
+		t.Errorf("remote %+v\nlocal %+v", info, local)
+	}
+	if n := served.Load(); n > 1<<20 || n != info.Fetched {
+		t.Errorf("served %d bytes (fetched %d) of %d", n, info.Fetched, size)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("staging files left: %v", ents)
+	}
+}
+
+func TestInspectRemoteSplitAndAuth(t *testing.T) {
+	dir := t.TempDir()
+	for i := 1; i <= 2; i++ {
+		writeGGUF(t, filepath.Join(dir, fmt.Sprintf("m-0000%d-of-00002.gguf", i)), tinyGGUF{})
+	}
+	srv, _ := countingServer(t, filepath.Join(dir, "x"), "secret")
+	u := srv.URL + "/o/r/resolve/main/m-00001-of-00002.gguf"
+	if _, err := InspectRemote(context.Background(), u, RemoteOptions{Client: srv.Client()}); err == nil || !strings.Contains(err.Error(), "HF_TOKEN") {
+		t.Fatalf("no token: %v", err)
+	}
+	info, err := InspectRemote(context.Background(), u, RemoteOptions{Client: srv.Client(), Token: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Params != 2*2*16*8 {
+		t.Errorf("split params %d: parts not combined", info.Params)
+	}
+}
+
+func TestInspectRemoteRejectsNonGGUFAndNoRange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "norange.gguf") {
+			w.Write([]byte("GGUF...whole file"))
+			return
+		}
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<html>not found</html>"))
+	}))
+	defer srv.Close()
+	if _, err := InspectRemote(context.Background(), srv.URL+"/x.gguf", RemoteOptions{}); !errors.Is(err, ErrNotGGUF) {
+		t.Errorf("html: %v", err)
+	}
+	if _, err := InspectRemote(context.Background(), srv.URL+"/norange.gguf", RemoteOptions{}); err == nil || !strings.Contains(err.Error(), "Range") {
+		t.Errorf("no range: %v", err)
+	}
+}
+
+func TestCheckFit(t *testing.T) {
+	mi := filepath.Join(t.TempDir(), "meminfo")
+	os.WriteFile(mi, []byte("MemTotal:        8000000 kB\nMemFree:  100 kB\n"), 0o644)
+	ram, err := TotalRAM(mi)
+	if err != nil || ram != 8000000*1024 {
+		t.Fatalf("ram %d %v", ram, err)
+	}
+	small := Info{NLayer: 32, NHeadKV: 8, HeadDim: 128, WeightsSize: 4 << 30}
+	if f, err := CheckFit(small, 4096, mi); err != nil || !f.Fits || !strings.Contains(f.Reason, "of 7.6 GiB RAM") {
+		t.Errorf("small: %+v %v", f, err)
+	}
+	big := Info{NLayer: 80, NHeadKV: 8, HeadDim: 128, WeightsSize: 38 << 30}
+	if f, _ := CheckFit(big, 4096, mi); f.Fits || !strings.Contains(f.Reason, "smaller quant") {
+		t.Errorf("big: %+v", f)
+	}
+	os.WriteFile(mi, []byte("nothing\n"), 0o644)
+	if _, err := TotalRAM(mi); err == nil {
+		t.Error("no MemTotal accepted")
+	}
+}

@@ -1,0 +1,161 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/olm-dev/olm/download"
+)
+
+// Pulled is the result of a pull.
+type Pulled struct {
+	Ref        Ref
+	Commit     string
+	Paths      []string // snapshot paths, first part first: what the runner loads
+	Downloaded int64    // size of the blobs that were not already cached
+	Warnings   []string // also sent as PhaseWarning events
+}
+
+// Pull makes ref's files present in the hub cache: ask HF for each file's
+// size, sha256 and commit; reuse a blob already there if it verifies;
+// otherwise have the hub fetch it to blobs/<sha256> (which appears only once
+// verified); then link the snapshot and write refs/<rev>. Hugging Face is the
+// authority: a catalog hash that disagrees gives a warning, not an error.
+// Offline, files already cached are used with a warning.
+func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress) (Pulled, error) {
+	if ref.Revision == "" {
+		ref.Revision = "main"
+	}
+	res := Pulled{Ref: ref}
+	if !ref.Remote() {
+		return res, fmt.Errorf("pull %s: it is a local file already: run it directly", ref.Name)
+	}
+	warn := func(file, msg string) {
+		res.Warnings = append(res.Warnings, msg)
+		progress.emit(Event{File: file, Phase: PhaseWarning, Message: msg})
+	}
+	for _, file := range ref.Files {
+		progress.emit(Event{File: file, Phase: PhaseResolve})
+		blob, err := hub.Resolve(ctx, ref.Repo, ref.Revision, file)
+		if err != nil {
+			if p, lerr := store.Lookup(ref.Repo, ref.Revision, file); lerr == nil && !errors.Is(err, context.Canceled) {
+				warn(file, fmt.Sprintf("could not reach Hugging Face (%v): using the cached copy", err))
+				res.Paths = append(res.Paths, p)
+				continue
+			}
+			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+		}
+		if blob.SHA256 == "" || !isHex(blob.SHA256, 64) {
+			return res, fmt.Errorf("pull %s: Hugging Face gave no sha256 for %s, so it cannot be verified: is it an LFS file?", ref.Name, file)
+		}
+		if blob.Commit == "" {
+			// A mirror that hides X-Repo-Commit: keep the commit we have, if any.
+			if blob.Commit, err = store.Commit(ref.Repo, ref.Revision); err != nil {
+				return res, fmt.Errorf("pull %s: the hub did not say which commit %s is at: use the official endpoint or pin a commit (@<sha>)", ref.Name, ref.Revision)
+			}
+		}
+		if len(ref.Files) == 1 && ref.Expect != nil {
+			crossCheck(ref.Expect, blob, func(m string) { warn(file, m) })
+		}
+		n, err := ensureBlob(ctx, store, ref.Repo, file, blob, hub, progress, func(m string) { warn(file, m) })
+		res.Downloaded += n
+		if err != nil {
+			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+		}
+		p, err := store.Link(ref.Repo, blob.Commit, file, blob.SHA256)
+		if err != nil {
+			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+		}
+		if err := store.WriteRef(ref.Repo, ref.Revision, blob.Commit); err != nil {
+			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+		}
+		if res.Commit == "" {
+			res.Commit = blob.Commit
+		}
+		res.Paths = append(res.Paths, p)
+		progress.emit(Event{File: file, Phase: PhaseLinked, Done: blob.Size, Total: blob.Size})
+	}
+	return res, nil
+}
+
+// crossCheck compares the catalog's expectation with what HF says now.
+func crossCheck(want *File, got download.Remote, warn func(string)) {
+	if want.SHA256 != "" && want.SHA256 != got.SHA256 {
+		warn(fmt.Sprintf("catalog sha256 %s… differs from Hugging Face's %s… (the file was re-uploaded?): verifying against Hugging Face",
+			want.SHA256[:12], got.SHA256[:12]))
+	}
+	if want.Size > 0 && got.Size > 0 && want.Size != got.Size {
+		warn(fmt.Sprintf("catalog size %d differs from Hugging Face's %d: trusting Hugging Face", want.Size, got.Size))
+	}
+}
+
+// ensureBlob leaves a verified blobs/<sha256> and returns the bytes fetched.
+func ensureBlob(ctx context.Context, store Store, repo, file string, blob download.Remote, hub Hub, progress Progress, warn func(string)) (int64, error) {
+	dst := store.BlobPath(repo, blob.SHA256)
+	if st, err := os.Stat(dst); err == nil {
+		ok := st.Size() == blob.Size
+		if ok {
+			sum, err := hashFile(ctx, dst, func(done int64) {
+				progress.emit(Event{File: file, Phase: PhaseVerify, Done: done, Total: blob.Size})
+			})
+			if err != nil {
+				return 0, err
+			}
+			ok = sum == blob.SHA256
+		}
+		if ok {
+			progress.emit(Event{File: file, Phase: PhaseCached, Done: blob.Size, Total: blob.Size})
+			return 0, nil
+		}
+		warn(fmt.Sprintf("cached blob for %s is damaged: downloading it again", file))
+		if err := os.Remove(dst); err != nil {
+			return 0, err
+		}
+	}
+	// Fetch keeps its partial state beside dst and renames into place only
+	// after verifying, so blobs/<sha256> never holds unverified bytes.
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, err
+	}
+	err := hub.Fetch(ctx, blob, dst, download.FetchOptions{Progress: progress.fetchProgress(file)})
+	if err != nil {
+		return 0, fmt.Errorf("download %s: %w", file, err)
+	}
+	return blob.Size, nil
+}
+
+// hashFile computes a file's sha256, reporting progress and stopping on ctx.
+func hashFile(ctx context.Context, path string, progress func(done int64)) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 4<<20)
+	var done int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		done += int64(n)
+		if n > 0 && progress != nil {
+			progress(done)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
