@@ -20,9 +20,10 @@ export CGO_CPPFLAGS := -DGGML_USE_CPU_REPACK
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/olm-dev/olm/runner.BuildFlags=$(subst $(eval) ,_,$(strip $(CGO_CFLAGS) $(CGO_CPPFLAGS))) \
-           -X main.version=$(VERSION)
+           -X github.com/olm-dev/olm/runner.Version=$(VERSION)
 
-MODEL ?=
+# make run chats with a small catalog model (pulled on first use); make run MODEL=mistral.
+MODEL ?= qwen2.5-0.5b-instruct
 
 .PHONY: all build headers test run bench clean
 all: build
@@ -42,7 +43,7 @@ test: headers
 	$(GO) test -count=1 -timeout 20m ./...
 
 run: build
-	./scripts/run.sh $(BIN) $(MODEL)
+	./$(BIN) chat $(MODEL)
 
 clean:
 	rm -rf bin third_party/ollama

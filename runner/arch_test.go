@@ -1,6 +1,7 @@
 // Every architecture olm covers must load, tokenize and generate through our binding:
 // tiny random models of each, and the real shapes (cut to 2 layers) of each catalog family.
 package runner_test
+
 import (
 	"context"
 	"os"

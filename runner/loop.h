@@ -44,4 +44,44 @@ static inline int olm_step(struct llama_context *ctx, struct llama_batch *b, str
 static inline void olm_kv_trim(struct llama_context *ctx, int from) {
 	llama_memory_seq_rm(llama_get_memory(ctx), 0, from, -1);
 }
+// olm_rand is a small xorshift generator for benchmark tokens; the values do not matter,
+// only that the model sees varied tokens, as llama-bench's rand() gives it.
+static inline unsigned olm_rand(unsigned *s) {
+	unsigned x = *s;
+	x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+	return *s = x;
+}
+
+// olm_bench_prompt decodes n random tokens from position pos0 in batches of n_batch, as
+// llama-bench's test_prompt does (BOS first when the model adds one).
+static inline int olm_bench_prompt(struct llama_context *ctx, struct llama_batch *b, llama_token *buf,
+                                   int n, int n_batch, int pos0, unsigned *seed) {
+	const struct llama_vocab *vocab = llama_model_get_vocab(llama_get_model(ctx));
+	int n_vocab = llama_vocab_n_tokens(vocab);
+	for (int done = 0; done < n;) {
+		int k = n - done < n_batch ? n - done : n_batch;
+		for (int i = 0; i < k; i++) buf[i] = olm_rand(seed) % n_vocab;
+		if (done == 0 && pos0 == 0 && llama_vocab_get_add_bos(vocab)) buf[0] = llama_vocab_bos(vocab);
+		int rc = olm_decode(ctx, b, buf, k, pos0 + done, 1);
+		if (rc != 0) return rc;
+		done += k;
+	}
+	llama_synchronize(ctx);
+	return 0;
+}
+
+// olm_bench_gen decodes n single random tokens, synchronising after each, as llama-bench's
+// test_gen does.
+static inline int olm_bench_gen(struct llama_context *ctx, struct llama_batch *b, int n, int pos0, unsigned *seed) {
+	const struct llama_vocab *vocab = llama_model_get_vocab(llama_get_model(ctx));
+	int n_vocab = llama_vocab_n_tokens(vocab);
+	llama_token t = llama_vocab_get_add_bos(vocab) ? llama_vocab_bos(vocab) : (llama_token)(olm_rand(seed) % n_vocab);
+	for (int i = 0; i < n; i++) {
+		int rc = olm_decode(ctx, b, &t, 1, pos0 + i, 1);
+		if (rc != 0) return rc;
+		llama_synchronize(ctx);
+		t = olm_rand(seed) % n_vocab;
+	}
+	return 0;
+}
 #endif

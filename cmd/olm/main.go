@@ -8,9 +8,6 @@ import (
 	"os"
 )
 
-// version is set by the Makefile from git describe.
-var version = "dev"
-
 func main() {
 	ctx, intr, stop := withInterrupts(context.Background())
 	ios := newIOStreams()
@@ -24,7 +21,7 @@ func main() {
 // as shells expect, 1 for any other error (printed on one line).
 func execute(ctx context.Context, ios *ioStreams, args []string) int {
 	root := newRootCmd(ios)
-	root.SetArgs(args)
+	root.SetArgs(normalizeBenchArgs(args))
 	err := root.ExecuteContext(ctx)
 	switch {
 	case err == nil:

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"github.com/olm-dev/olm/download"
+	"github.com/olm-dev/olm/models"
 )
 
 // resolvedModel is what a command needs to run a model: the file, and what the catalog
@@ -12,8 +17,57 @@ type resolvedModel struct {
 	Template string // the catalog's prompt template name, "" if unknown
 }
 
-// resolveModel turns a model name or path into a local file, pulling it when missing.
-// For now it accepts only paths; names come with the models package.
+// resolveModel turns a model name or path into a local file, pulling it when missing
+// (progress on stderr). Names are catalog ids and aliases, hf.co/OWNER/REPO[:QUANT|:FILE],
+// `olm import` names, ollama:NAME[:TAG] and paths.
 func resolveModel(ctx context.Context, ios *ioStreams, name string) (resolvedModel, error) {
-	return resolvedModel{Path: name, Name: name}, nil
+	d, err := loadModelDeps()
+	if err != nil {
+		return resolvedModel{}, err
+	}
+	return resolveWith(ctx, ios, d, name)
+}
+
+func resolveWith(ctx context.Context, ios *ioStreams, d *modelDeps, name string) (resolvedModel, error) {
+	ref, err := d.resolver().Resolve(ctx, name)
+	if err != nil {
+		return resolvedModel{}, d.explainHubError(name, err)
+	}
+	paths, ok := localFiles(d.Env.Store(), ref)
+	if !ok {
+		// Already-pulled models never touch the network; missing ones are pulled as
+		// `olm pull` would, so a first `olm run mistral` just works.
+		if d.Client.Offline {
+			return resolvedModel{}, d.explainHubError(ref.Name, download.ErrOffline)
+		}
+		prog := newPullProgress(ios.Err, progressMode(ios, false, false))
+		prog.header = fmt.Sprintf("pulling %s: not on this machine yet", ref.Name)
+		pulled, err := models.Pull(ctx, d.Env.Store(), ref, d.hub(), prog.Event)
+		if err != nil {
+			return resolvedModel{}, pullFailed(ios, d, ref.Name, "the same command", prog, err)
+		}
+		paths = pulled.Paths
+	}
+	rm := resolvedModel{Path: paths[0], Name: ref.Name}
+	if ref.Source == models.SourceFile {
+		rm.Name = name // the path as typed reads better than its absolute form
+	}
+	if ref.Model != nil {
+		rm.Template = ref.Model.Template
+	}
+	return rm, nil
+}
+
+// pullFailed explains a failed pull. Ctrl-C keeps the partial download, so it says how
+// far it got and how to resume, and exits 130.
+func pullFailed(ios *ioStreams, d *modelDeps, name, again string, prog *pullProgress, err error) error {
+	if errors.Is(err, context.Canceled) {
+		kept := "the partial download is kept"
+		if p := prog.partial(); p != "" {
+			kept = fmt.Sprintf("the partial download (%s) is kept", p)
+		}
+		fmt.Fprintf(ios.Err, "pull of %s interrupted: %s; run %s again to resume\n", name, kept, again)
+		return errInterrupted
+	}
+	return d.explainHubError(name, err)
 }

@@ -36,7 +36,10 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "show llama.cpp's log and timings on stderr")
 	root.AddCommand(newRunCmd(ios, g, nil))
+	root.AddCommand(newBenchCmd(ios, nil))
 	root.AddCommand(newChatCmd(ios, g, nil))
+	root.AddCommand(newPullCmd(ios, nil), newListCmd(ios, nil), newCatalogCmd(ios, nil), newRmCmd(ios, nil),
+		newImportCmd(ios, nil), newShowCmd(ios, nil), newLoginCmd(ios, nil))
 	return root
 }
 
@@ -50,5 +53,5 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 
 func versionString() string {
 	return fmt.Sprintf("olm %s\nllama.cpp %s (from github.com/ollama/ollama %s)\nCPU features: %s\nbuild flags: %s",
-		version, runner.LlamaCommit, runner.OllamaVersion(), strings.Join(runner.CPUFeatures(), " "), runner.BuildFlags)
+		runner.Version, runner.LlamaCommit, runner.OllamaVersion(), strings.Join(runner.CPUFeatures(), " "), runner.BuildFlags)
 }

@@ -109,7 +109,8 @@ func newRunCmd(ios *ioStreams, g *globalOptions, runF func(context.Context, *run
 		Use:   "run MODEL [PROMPT]",
 		Short: "Complete a prompt with a model (raw text, no chat template)",
 		Long: "Run a model on a prompt and stream the completion to stdout.\n\n" +
-			"MODEL is a path to a GGUF file. The prompt comes from the argument or, when piped, from stdin.\n" +
+			"MODEL is a catalog name (olm catalog), hf.co/OWNER/REPO[:QUANT], an imported name or a GGUF path;\n" +
+			"a model not on this machine is pulled first. The prompt comes from the argument or, when piped, from stdin.\n" +
 			"Only the model's text goes to stdout; everything else goes to stderr.",
 		Example: "  olm run ./tinyllama.gguf \"Once upon a time\" -n 64\n  echo 'The capital of France is' | olm run ./model.gguf --temp 0",
 		Args:    cobra.RangeArgs(1, 2),
@@ -137,7 +138,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 		return err
 	}
 	o.gen.warnNoGPU(o.ios.Err)
-	m, err := runner.LoadModel(ctx, o.model, o.gen.modelOptions())
+	rm, err := resolveModel(ctx, o.ios, o.model)
+	if err != nil {
+		return err
+	}
+	m, err := runner.LoadModel(ctx, rm.Path, o.gen.modelOptions())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/olm-dev/olm/models"
+	"github.com/olm-dev/olm/runner"
+	"github.com/olm-dev/olm/synth"
+)
+
+func TestBenchJSONRowsAndSave(t *testing.T) {
+	save := filepath.Join(t.TempDir(), "base.json")
+	out, errOut, code := runOLM(t, "", "bench", tinyModel, "-p", "16", "-n", "8", "-pg", "8,4", "-r", "2", "-t", "1", "-o", "json", "--save", save)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rows []runner.BenchRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("-o json is not one JSON array: %v\n%s", err, out)
+	}
+	want := [][2]int{{16, 0}, {0, 8}, {8, 4}}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if r.NPrompt != want[i][0] || r.NGen != want[i][1] || r.AvgTs <= 0 || len(r.SamplesTs) != 2 || r.NThreads != 1 {
+			t.Errorf("row %d: p%d n%d %v t/s, %d samples, %d threads", i, r.NPrompt, r.NGen, r.AvgTs, len(r.SamplesTs), r.NThreads)
+		}
+	}
+	saved, err := os.ReadFile(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []runner.BenchRow
+	if err := json.Unmarshal(saved, &back); err != nil || len(back) != 3 {
+		t.Fatalf("--save wrote %d rows: %v", len(back), err)
+	}
+	// A later run compares against it, row by row.
+	md, errOut, code := runOLM(t, "", "bench", tinyModel, "-p", "16", "-n", "8", "-pg", "8,4", "-r", "2", "-t", "1", "--baseline", save)
+	if code != 0 || strings.Count(md, "x |") != 3 {
+		t.Fatalf("exit %d, baseline table:\n%s%s", code, md, errOut)
+	}
+}
+
+func TestBenchSweepRunsEveryCombination(t *testing.T) {
+	out, errOut, code := runOLM(t, "", "bench", tinyModel, "-p", "8", "-n", "4", "-r", "1", "-t", "1,2", "-b", "32,64", "-o", "jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2*2*2 {
+		t.Fatalf("%d rows, want 8:\n%s", len(lines), out)
+	}
+	seen := map[string]bool{}
+	for _, l := range lines {
+		var r runner.BenchRow
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		seen[r.Test+"/"+itoa(r.NThreads)+"/"+itoa(r.NBatch)] = true
+	}
+	if len(seen) != 8 {
+		t.Fatalf("combinations %v", seen)
+	}
+}
+
+func TestBenchBadInputWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	save := filepath.Join(dir, "out.json")
+	plot := filepath.Join(dir, "out.svg")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{filepath.Join(dir, "none.gguf")}, "no such file"},
+		{[]string{tinyModel, "-p", "0"}, "-p 0"},
+		{[]string{tinyModel, "-r", "0"}, "-r 0"},
+		{[]string{tinyModel, "-n", "x"}, "not a whole number"},
+		{[]string{tinyModel, "-o", "xml"}, "unknown format"},
+		{[]string{tinyModel, "-pg", "5"}, "--pg 5"},
+		{[]string{tinyModel, "-fa", "2"}, "--flash-attn 2"},
+		{[]string{tinyModel, "-t", "999"}, "--threads 999"},
+		{[]string{tinyModel, "-p", "512", "-n", "none"}, "trained for 256"},
+		{[]string{"--synthetic", "no-such-model"}, "unknown model"},
+	}
+	for _, tc := range cases {
+		args := append([]string{"bench", "-r", "1", "--save", save, "--plot", plot}, tc.args...)
+		out, errOut, code := runOLM(t, "", args...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to mention %q", tc.args, code, errOut, tc.want)
+		}
+		if out != "" {
+			t.Errorf("%v: printed results %q", tc.args, out)
+		}
+		for _, f := range []string{save, plot} {
+			if _, err := os.Stat(f); err == nil {
+				t.Fatalf("%v: a failed bench left %s", tc.args, f)
+			}
+		}
+	}
+}
+
+// Every catalog model with shapes can be synthesized: its shape family exists and its
+// default quantization is one synth writes.
+func TestCatalogShapesAreSynthesizable(t *testing.T) {
+	cat, err := models.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range cat.Names() {
+		m, _ := cat.Lookup(name)
+		if m.ShapeName == "" {
+			continue
+		}
+		s, ok := synth.Shape(m.ShapeName)
+		if !ok {
+			t.Errorf("%s: shape %q unknown to synth", m.ID, m.ShapeName)
+			continue
+		}
+		if _, err := synth.ParseFileType(m.DefaultQuant); err != nil {
+			t.Errorf("%s: default quant %s: %v", m.ID, m.DefaultQuant, err)
+		}
+		if m.Shape != nil && (m.Shape.NEmbd != s.NEmbd || m.Shape.NLayer != s.NLayer || m.Shape.NVocab != s.NVocab) {
+			t.Errorf("%s: catalog shape %+v differs from synth's %+v", m.ID, *m.Shape, s)
+		}
+		n++
+	}
+	if n < 10 {
+		t.Fatalf("only %d catalog models have shapes", n)
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/olm-dev/olm/download/hftest"
+)
+
+// TestPullInterruptKeepsPartial: Ctrl-C (a cancelled context) while the CDN stalls keeps
+// the partial download, says how to resume, exits 130; the next pull completes it.
+func TestPullInterruptKeepsPartial(t *testing.T) {
+	hub, hubCache, _ := fakeHub(t)
+	hub.Inject(hftest.Fault{Kind: hftest.Stall, After: 4096})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-hub.Stalls():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	out, errOut, code := runOLMContext(ctx, t, "", "pull", tinyName)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130; stderr %q", code, errOut)
+	}
+	if out != "" {
+		t.Errorf("an interrupted pull printed a path: %q", out)
+	}
+	for _, want := range []string{"interrupted", "partial download", "run `olm pull " + tinyName + "` again to resume"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q lacks %q", errOut, want)
+		}
+	}
+	blobs := filepath.Join(hubCache, "models--olm-test--tiny-GGUF", "blobs")
+	if _, err := os.Stat(filepath.Join(blobs, tinySHA(t)+".partial")); err != nil {
+		t.Fatalf("partial download not kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(blobs, tinySHA(t))); err == nil {
+		t.Fatal("an unverified blob was put in place")
+	}
+
+	hub.Release()
+	out, _ = mustRun(t, "", "pull", tinyName)
+	if got, err := os.ReadFile(strings.TrimSpace(out)); err != nil || string(got) != string(tinyBytes(t)) {
+		t.Fatalf("resumed pull: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(blobs, tinySHA(t)+".partial")); !os.IsNotExist(err) {
+		t.Errorf("partial file left after the resumed pull: %v", err)
+	}
+}
+
+// TestPullJSON: every stdout line is a JSON event; the last one says where the file is.
+func TestPullJSON(t *testing.T) {
+	fakeHub(t)
+	out, errOut := mustRun(t, "", "pull", "--json", tinyName)
+	if errOut != "" {
+		t.Errorf("stderr not empty with --json: %q", errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var phases []string
+	var last jsonEvent
+	for _, l := range lines {
+		var e jsonEvent
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		phases = append(phases, e.Phase)
+		last = e
+	}
+	if !strings.Contains(strings.Join(phases, " "), "download") {
+		t.Errorf("no download events: %v", phases)
+	}
+	if last.Phase != "pulled" || last.Name != tinyName || len(last.Paths) != 1 || last.Downloaded == nil || *last.Downloaded != int64(len(tinyBytes(t))) {
+		t.Errorf("last event %+v", last)
+	}
+
+	// A failure is an event too, so a script reading stdout sees it.
+	out, _, code := runOLM(t, "", "pull", "--json", "tinylama")
+	var e jsonEvent
+	if code != 1 || json.Unmarshal([]byte(out), &e) != nil || e.Phase != "error" || !strings.Contains(e.Error, "did you mean") {
+		t.Errorf("--json failure: exit %d, stdout %q", code, out)
+	}
+}
+
+func TestPullQuietPrintsOnlyThePath(t *testing.T) {
+	fakeHub(t)
+	out, errOut := mustRun(t, "", "pull", "-q", tinyName)
+	if errOut != "" || strings.Count(out, "\n") != 1 || !strings.HasSuffix(strings.TrimSpace(out), tinyFile) {
+		t.Errorf("stdout %q, stderr %q", out, errOut)
+	}
+	mustFail(t, []string{"pull", tinyName, "--connections", "-1"}, "--connections -1")
+}
+
+// TestPullFlags checks flag parsing alone, through runF.
+func TestPullFlags(t *testing.T) {
+	var got *pullOptions
+	cmd := newPullCmd(&ioStreams{}, func(_ context.Context, o *pullOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"mistral", "--json", "--connections", "8", "--offline", "-q"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.name != "mistral" || !got.json || got.connections != 8 || !got.offline || !got.quiet {
+		t.Errorf("parsed %+v", got)
+	}
+}

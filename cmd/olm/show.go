@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olm-dev/olm/download"
+	"github.com/olm-dev/olm/models"
+)
+
+type showOptions struct {
+	ios    *ioStreams
+	deps   func() (*modelDeps, error)
+	name   string
+	remote bool
+	ctx    int
+}
+
+func newShowCmd(ios *ioStreams, runF func(context.Context, *showOptions) error) *cobra.Command {
+	o := &showOptions{ios: ios, deps: loadModelDeps}
+	cmd := &cobra.Command{
+		Use:   "show MODEL",
+		Short: "Show a model's metadata and whether it fits in this machine's RAM",
+		Long: "Read a model's GGUF header: architecture, parameters, quantization, trained context length,\n" +
+			"whether a chat template is embedded, file size, and a memory estimate (weights + f16 KV cache)\n" +
+			"for --ctx tokens, compared with this machine's RAM.\n\n" +
+			"--remote reads only the header of a model that is not downloaded yet, through HTTP Range\n" +
+			"requests (typically a few MB), to answer \"will it fit?\" before the download.",
+		Example: "  olm show mistral\n  olm show --remote mixtral --ctx 8192",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runShow(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.remote, "remote", false, "read the header from Hugging Face when the model is not downloaded")
+	cmd.Flags().IntVar(&o.ctx, "ctx", 0, "context size for the memory estimate (default: as olm run, the trained context up to 4096)")
+	return cmd
+}
+
+func runShow(ctx context.Context, o *showOptions) error {
+	if o.ctx < 0 {
+		return fmt.Errorf("--ctx %d: must be positive (leave it out for the model's default)", o.ctx)
+	}
+	d, err := o.deps()
+	if err != nil {
+		return err
+	}
+	ref, err := d.resolver().Resolve(ctx, o.name)
+	if err != nil {
+		return d.explainHubError(o.name, err)
+	}
+	var info models.Info
+	paths, local := localFiles(d.Env.Store(), ref)
+	switch {
+	case local:
+		if info, err = models.Inspect(paths[0]); err != nil {
+			return err
+		}
+	case !o.remote:
+		return fmt.Errorf("%s is not downloaded: `olm pull %s` fetches it, or `olm show --remote %s` reads its header without downloading",
+			ref.Name, o.name, o.name)
+	case d.Client.Offline:
+		return d.explainHubError(ref.Name, download.ErrOffline)
+	default:
+		u := d.resolveURL(ref.Repo, ref.Revision, ref.Files[0])
+		info, err = models.InspectRemote(ctx, u, models.RemoteOptions{Client: d.Client.HTTP, Token: d.Client.Token})
+		if err != nil {
+			return d.explainHubError(ref.Name, err)
+		}
+	}
+	n := o.ctx
+	if n == 0 {
+		n = defaultCtx(info.ContextLength)
+	}
+	fit, fitErr := models.CheckFit(info, n, d.Env.MemInfo)
+
+	tw := tabwriter.NewWriter(o.ios.Out, 0, 4, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, args...)...) }
+	row("model", "%s", ref.Name)
+	if info.Name != "" {
+		row("name", "%s", info.Name)
+	}
+	row("architecture", "%s", info.Arch)
+	row("parameters", "%s", formatParams(info.Params))
+	row("quantization", "%s (%.2f bits per weight)", dash(info.FileType), info.BitsPerWeight)
+	row("context length", "%d tokens (trained)", info.ContextLength)
+	row("chat template", "%s", templateLine(info, ref))
+	if local {
+		row("file", "%s (%s)", paths[0], humanBytes(info.FileSize))
+	} else {
+		row("file", "%s (%s; read %s of it, the header only)", ref.Files[0], humanBytes(info.FileSize), humanBytes(info.Fetched))
+	}
+	mem := info.Memory(n)
+	row("memory", "about %s at %d tokens: weights %s + KV cache %s (f16)",
+		humanBytes(mem.Total), n, humanBytes(mem.Weights), humanBytes(mem.KVCache))
+	switch {
+	case fitErr != nil:
+		row("fits in RAM", "unknown (%v)", fitErr)
+	case fit.Fits:
+		row("fits in RAM", "yes (%s of RAM)", humanBytes(fit.RAM))
+	default:
+		row("fits in RAM", "no: %s", fit.Reason)
+	}
+	return tw.Flush()
+}
+
+// defaultCtx is the context olm run uses when --ctx is not given.
+func defaultCtx(trained int) int {
+	const maxDefault = 4096
+	if trained <= 0 || trained > maxDefault {
+		return maxDefault
+	}
+	return trained
+}
+
+func templateLine(info models.Info, ref models.Ref) string {
+	switch {
+	case info.HasChatTemplate():
+		return fmt.Sprintf("embedded (%d bytes of Jinja)", len(info.ChatTemplate))
+	case ref.Model != nil && ref.Model.Template != "" && ref.Model.Template != "none":
+		return fmt.Sprintf("none embedded; olm uses the catalog's %q", ref.Model.Template)
+	default:
+		return "none embedded"
+	}
+}
+
+func formatParams(n uint64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f B", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f M", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f K", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d", n)
+}
