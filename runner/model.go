@@ -34,6 +34,8 @@ type Model struct {
 	m     *C.struct_llama_model
 	vocab *C.struct_llama_vocab
 	path  string
+
+	special specialCache // control tokens, read from the vocabulary on first use
 }
 
 type loadState struct {

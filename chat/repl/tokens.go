@@ -8,26 +8,24 @@ import (
 	"github.com/olm-dev/olm/runner"
 )
 
-// tokenizePrompt turns a rendered prompt into tokens. Each part is tokenized on its own:
-// scaffolding with special tokens parsed, message contents (Literal parts) as plain text,
-// so a user who types "</s>" or "<|im_end|>" cannot end a turn or forge one. A content
+// tokenizePrompt turns a rendered prompt into tokens as llama.cpp would tokenize the whole
+// text, except that special-token text is parsed only in the scaffolding: message contents
+// (Literal parts) stay plain text, so a user who types "</s>" or "<|im_end|>" cannot end a
+// turn or forge one. A content
 // found in sampled (the session's own answers) takes the tokens the model generated, which
 // are what the KV cache holds.
 func tokenizePrompt(lm *runner.Model, p template.Prompt, sampled map[string][]runner.Token) ([]runner.Token, error) {
-	var toks []runner.Token
-	if !p.HasBOS && lm.AddsBOS() && lm.BOS() >= 0 {
-		toks = append(toks, lm.BOS())
-	}
+	segs := make([]runner.Segment, 0, len(p.Parts))
 	for _, part := range p.Parts {
 		if t, ok := sampled[part.Text]; ok && part.Literal {
-			toks = append(toks, t...)
+			segs = append(segs, runner.Segment{Tokens: t})
 			continue
 		}
-		t, err := lm.Tokenize(part.Text, false, !part.Literal)
-		if err != nil {
-			return nil, fmt.Errorf("tokenize prompt: %w", err)
-		}
-		toks = append(toks, t...)
+		segs = append(segs, runner.Segment{Text: part.Text, ParseSpecial: !part.Literal})
+	}
+	toks, err := lm.TokenizeSegments(segs, !p.HasBOS && lm.AddsBOS())
+	if err != nil {
+		return nil, fmt.Errorf("tokenize prompt: %w", err)
 	}
 	return toks, nil
 }
