@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/olm-dev/olm/chat/template"
 	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 )
@@ -17,6 +20,10 @@ type showOptions struct {
 	name   string
 	remote bool
 	ctx    int
+
+	template bool   // the template doctor instead of the metadata
+	as       string // preview this template (built-in name or Jinja file) instead
+	messages string // a JSON conversation to render; prints only the prompt
 }
 
 func newShowCmd(ios *ioStreams, runF func(context.Context, *showOptions) error) *cobra.Command {
@@ -29,7 +36,8 @@ func newShowCmd(ios *ioStreams, runF func(context.Context, *showOptions) error) 
 			"for --ctx tokens, compared with this machine's RAM.\n\n" +
 			"--remote reads only the header of a model that is not downloaded yet, through HTTP Range\n" +
 			"requests (typically a few MB), to answer \"will it fit?\" before the download.",
-		Example: "  olm show mistral\n  olm show --remote mixtral --ctx 8192",
+		Example: "  olm show mistral\n  olm show --remote mixtral --ctx 8192\n" +
+			"  olm show qwen --template\n  olm show qwen --template --messages chat.json > prompt.txt",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -40,11 +48,17 @@ func newShowCmd(ios *ioStreams, runF func(context.Context, *showOptions) error) 
 		},
 	}
 	cmd.Flags().BoolVar(&o.remote, "remote", false, "read the header from Hugging Face when the model is not downloaded")
+	cmd.Flags().BoolVar(&o.template, "template", false, "show which chat template is used and why, its stop strings and a rendered sample")
+	cmd.Flags().StringVar(&o.as, "as", "", "with --template: preview this template (built-in name or Jinja file) instead")
+	cmd.Flags().StringVar(&o.messages, "messages", "", "with --template: print only the exact prompt for this JSON conversation ([{role, content}...])")
 	cmd.Flags().IntVar(&o.ctx, "ctx", 0, "context size for the memory estimate (default: as olm run, the trained context up to 4096)")
 	return cmd
 }
 
 func runShow(ctx context.Context, o *showOptions) error {
+	if !o.template && (o.as != "" || o.messages != "") {
+		return fmt.Errorf("--as and --messages go with --template")
+	}
 	if o.ctx < 0 {
 		return fmt.Errorf("--ctx %d: must be positive (leave it out for the model's default)", o.ctx)
 	}
@@ -74,6 +88,9 @@ func runShow(ctx context.Context, o *showOptions) error {
 		if err != nil {
 			return d.explainHubError(ref.Name, err)
 		}
+	}
+	if o.template {
+		return showTemplate(o, info, ref)
 	}
 	n := o.ctx
 	if n == 0 {
@@ -141,4 +158,42 @@ func formatParams(n uint64) string {
 		return fmt.Sprintf("%.1f K", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// showTemplate is the template doctor: which template olm uses for the model and why, and
+// the exact prompt it renders, for a sample conversation or the user's own (--messages).
+func showTemplate(o *showOptions, info models.Info, ref models.Ref) error {
+	catalog := ""
+	if ref.Model != nil {
+		catalog = ref.Model.Template
+	}
+	t, why, err := template.Select(template.Options{
+		Override: o.as, GGUFTemplate: info.ChatTemplate, CatalogTemplate: catalog,
+		Architecture: info.Arch, Tokens: template.Tokens{BOS: info.BOS.Text, EOS: info.EOS.Text},
+	})
+	if err != nil {
+		return err
+	}
+	if o.messages != "" {
+		data, err := os.ReadFile(o.messages)
+		if err != nil {
+			return fmt.Errorf("--messages: %w", err)
+		}
+		msgs, err := template.ParseMessages(data)
+		if err != nil {
+			return fmt.Errorf("--messages %s: %w", o.messages, err)
+		}
+		p, err := t.Render(msgs, true)
+		if err != nil {
+			return fmt.Errorf("render %s with %s: %w", o.messages, t.Name(), err)
+		}
+		_, err = io.WriteString(o.ios.Out, p.String())
+		return err
+	}
+	sample, err := template.Preview(t)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ios.Out, "model: %s\nwhy: %s\n%s", ref.Name, why, sample)
+	return nil
 }
