@@ -19,7 +19,7 @@ export CGO_CXXFLAGS := -O3 $(ARCH_FLAGS)
 export CGO_CPPFLAGS := -DGGML_USE_CPU_REPACK
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/olm-dev/olm/runner.BuildFlags=$(subst $(eval) ,_,$(strip $(CGO_CFLAGS) $(CGO_CPPFLAGS))) \
+LDFLAGS := -X 'github.com/olm-dev/olm/runner.BuildFlags=$(CGO_CFLAGS) $(CGO_CPPFLAGS)' \
            -X github.com/olm-dev/olm/runner.Version=$(VERSION)
 
 # make run chats with a small catalog model (pulled on first use); make run MODEL=mistral.
@@ -36,7 +36,7 @@ third_party/ollama: go.mod
 	@echo "linked $@ -> $$(readlink $@)"
 
 build: headers
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/olm
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/olm
 
 test: headers
 	$(GO) vet ./...

@@ -20,18 +20,24 @@ var (
 // runChunk downloads chunk i, retrying transient failures. The retry budget
 // restarts whenever an attempt made progress, so a flaky link that keeps
 // delivering still finishes while a dead one gives up.
-func (f *fetcher) runChunk(ctx context.Context, i int, buf []byte) error {
+func (f *fetcher) runChunk(ctx context.Context, r *ring, i int) error {
+	f.mu.Lock()
+	c := f.st.Chunks[i]
+	f.mu.Unlock()
+	// pos is where the next byte goes. The sink records progress a little
+	// later, so the connection keeps its own count for retries.
+	pos := c.Offset + c.Done
 	failures := 0
-	for {
-		progressed, err := f.getRange(ctx, i, buf)
+	for pos < c.Offset+c.Size {
+		progressed, err := f.getRange(ctx, r, i, c, &pos)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		var r *retryable
-		if !errors.As(err, &r) {
+		var rt *retryable
+		if !errors.As(err, &rt) {
 			return err
 		}
 		if progressed {
@@ -45,19 +51,16 @@ func (f *fetcher) runChunk(ctx context.Context, i int, buf []byte) error {
 			return context.Cause(ctx)
 		}
 	}
+	return nil
 }
 
-// getRange requests the missing part of chunk i once and writes what
-// arrives. It returns nil only when the chunk is complete.
-func (f *fetcher) getRange(ctx context.Context, i int, buf []byte) (progressed bool, err error) {
+// getRange requests [*pos, end of chunk c) once and writes what arrives,
+// advancing *pos. It returns nil only when the chunk is complete.
+func (f *fetcher) getRange(ctx context.Context, r *ring, i int, c chunk, pos *int64) (progressed bool, err error) {
 	f.mu.Lock()
-	c := f.st.Chunks[i]
 	noRange := f.st.NoRange
 	f.mu.Unlock()
-	if c.complete() {
-		return false, nil
-	}
-	start, end := c.Offset+c.Done, c.Offset+c.Size // [start, end)
+	start, end := *pos, c.Offset+c.Size // [start, end)
 
 	// The watchdog cancels the request when no byte arrives for StallTimeout.
 	reqCtx, cancel := context.WithCancelCause(ctx)
@@ -93,7 +96,7 @@ func (f *fetcher) getRange(ctx context.Context, i int, buf []byte) (progressed b
 		if c.Offset != 0 || c.Size != f.r.Size {
 			return false, errNoRange
 		}
-		if _, err := io.CopyBuffer(io.Discard, io.LimitReader(body, start), buf); err != nil {
+		if err := skip(ctx, r, body, start); err != nil {
 			return false, transient(err)
 		}
 	default:
@@ -101,29 +104,66 @@ func (f *fetcher) getRange(ctx context.Context, i int, buf []byte) (progressed b
 	}
 
 	rest := io.LimitReader(body, end-start)
-	off := start
+	flushed := start // written back from here on
 	for {
+		buf, err := r.get(ctx)
+		if err != nil {
+			return progressed, err
+		}
 		// Plain Read, not ReadFull: what arrived goes to disk (and into
-		// progress) at once instead of waiting for a full buffer.
-		n, rerr := rest.Read(buf[:min(int64(len(buf)), end-off)])
-		if n > 0 {
-			if err := f.write(i, off, buf[:n]); err != nil {
-				return progressed, err
+		// progress) at once instead of waiting for a full buffer. On a
+		// fast link reads come back full anyway.
+		n, rerr := rest.Read(buf[:min(int64(len(buf)), end-*pos)])
+		if n == 0 {
+			r.put(buf)
+		} else {
+			if _, err := f.file.WriteAt(buf[:n], *pos); err != nil {
+				r.put(buf)
+				return progressed, fmt.Errorf("write %s: %w", f.partial(), err)
 			}
-			off += int64(n)
+			f.rep.add(int64(n))
+			if *pos+int64(n)-flushed >= writebackEvery {
+				startWriteback(f.file, flushed, *pos+int64(n)-flushed)
+				flushed = *pos + int64(n)
+			}
+			r.full <- block{chunk: i, off: *pos, data: buf[:n]}
+			*pos += int64(n)
 			progressed = true
 		}
 		switch {
-		case off == end:
+		case *pos == end:
 			return progressed, nil
 		case rerr == nil:
 		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
 			// Connection cut, or a body shorter than the range.
-			return progressed, &retryable{err: fmt.Errorf("%w: got %d of %d bytes", errShortBody, off-c.Offset, c.Size)}
+			return progressed, &retryable{err: fmt.Errorf("%w: got %d of %d bytes", errShortBody, *pos-c.Offset, c.Size)}
 		default:
 			return progressed, transient(rerr)
 		}
 	}
+}
+
+// skip reads past n bytes of a body that ignored our Range.
+func skip(ctx context.Context, r *ring, body io.Reader, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	buf, err := r.get(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.put(buf)
+	for n > 0 {
+		k, err := body.Read(buf[:min(int64(len(buf)), n)])
+		n -= int64(k)
+		if err == io.EOF && n > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil && n > 0 {
+			return err
+		}
+	}
+	return nil
 }
 
 // watchdogReader re-arms the stall timer around every read, so only time
@@ -139,25 +179,6 @@ func (w *watchdogReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	w.dog.Stop()
 	return n, err
-}
-
-// write stores bytes at off, records them, and lets the hasher see them.
-func (f *fetcher) write(i int, off int64, b []byte) error {
-	if _, err := f.file.WriteAt(b, off); err != nil {
-		return fmt.Errorf("write %s: %w", f.partial(), err)
-	}
-	f.mu.Lock()
-	f.st.Chunks[i].Done += int64(len(b))
-	f.mu.Unlock()
-	f.rep.add(int64(len(b)))
-	if f.hash != nil {
-		f.hash.feed(off, b)
-		select {
-		case f.wake <- struct{}{}:
-		default:
-		}
-	}
-	return nil
 }
 
 // rangeStart parses the first byte position of "bytes a-b/size".

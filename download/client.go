@@ -43,6 +43,11 @@ type Client struct {
 	// MaxRetries is how many times a failing request (5xx, 429, reset,
 	// stall, short body) is retried without progress; 0 means 6, <0 none.
 	MaxRetries int
+
+	// Test seams: how often progress is persisted while bytes arrive
+	// (0: checkpointEvery), and a call after each persisted state.
+	checkpointEvery time.Duration
+	onCheckpoint    func(*state)
 }
 
 // NewFromEnv returns a client configured from HF_ENDPOINT, HF_TOKEN and

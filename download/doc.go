@@ -15,13 +15,19 @@
 //
 // Fetch writes dst+".partial" (sparse, final size) and records per-chunk
 // progress plus the sha256 state of the contiguous prefix in
-// dst+".partial.json" (fsynced first), so any later Fetch of the same
-// content, after Ctrl-C, kill -9, a dropped link or a reboot, requests only
-// the missing ranges. The prefix is hashed as it grows; the final check
-// costs almost nothing. On success the file is fsynced and renamed to dst;
-// on a sha256 mismatch the partial data is deleted and the error (ErrChecksum)
-// names the file, expected and actual hash. dst never holds unverified data,
-// so an existing dst of the right size is returned as complete.
+// dst+".partial.json", so any later Fetch of the same content, after
+// Ctrl-C, kill -9, a dropped link or a reboot, requests only the missing
+// ranges. Connections read into a small fixed ring of buffers (memory does
+// not grow with the file) and write each buffer once; one goroutine hashes
+// the prefix from those same buffers while the next ones download, reading
+// back from disk only bytes other connections wrote ahead of the prefix.
+// Progress is persisted every 2 s or 256 MiB, data fsynced before the
+// state that claims it, and the kernel is asked to write back as bytes
+// arrive, so the final fsync is short. On success the file is fsynced and
+// renamed to dst; on a sha256 mismatch the partial data is deleted and the
+// error (ErrChecksum) names the file, expected and actual hash. dst never
+// holds unverified data, so an existing dst of the right size is returned
+// as complete.
 //
 // Concurrency and failure rules:
 //   - dst+".lock" (flock) serialises fetches of one dst across processes;

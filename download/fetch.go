@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 )
 
 // FetchOptions tune one Fetch.
@@ -20,9 +19,6 @@ type FetchOptions struct {
 	// Connections overrides Client.Connections for this file.
 	Connections int
 }
-
-// checkpointEvery is how often chunk progress is fsynced and recorded.
-const checkpointEvery = 2 * time.Second
 
 // Fetch downloads remote into dst, resuming from dst.partial and
 // dst.partial.json if an earlier attempt left them. The sha256 (when known)
@@ -81,12 +77,12 @@ type fetcher struct {
 	rep   *reporter
 
 	file *os.File
-	hash *prefixHasher // nil when no sha256 is known
+	// hash is nil when no sha256 is known. While downloading only the
+	// sink touches it, afterwards only run and finish.
+	hash *prefixHasher
 
-	mu sync.Mutex // guards st.Chunks[*].Done and st.NoRange
+	mu sync.Mutex // guards st; during a download only the sink writes Done
 	st *state
-
-	wake chan struct{} // nudges the catch-up hasher
 }
 
 func (f *fetcher) partial() string   { return f.dst + ".partial" }
@@ -142,7 +138,11 @@ func (f *fetcher) open() error {
 func (f *fetcher) initHash() {
 	f.hash = nil
 	if f.r.SHA256 != "" {
-		f.hash = newPrefixHasher(f.file, f.st.HashState, f.st.Hashed)
+		hashed := f.st.Hashed
+		if hashed > f.st.frontier() {
+			hashed = 0 // cannot happen with our own states: rehash to be safe
+		}
+		f.hash = newPrefixHasher(f.file, f.st.HashState, hashed)
 	}
 }
 
@@ -185,134 +185,16 @@ func (f *fetcher) doneBytes() int64 {
 func (f *fetcher) frontier() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, c := range f.st.Chunks {
-		if !c.complete() {
-			return c.Offset + c.Done
-		}
-	}
-	return f.st.Size
-}
-
-// checkpoint makes the recorded progress durable: hash state first (it
-// never runs ahead of Done), then chunk progress, fsync, then the JSON.
-func (f *fetcher) checkpoint() error {
-	var hashed int64
-	var hs []byte
-	if f.hash != nil {
-		hashed, hs = f.hash.snapshot()
-	}
-	f.mu.Lock()
-	snap := *f.st
-	snap.Chunks = append([]chunk(nil), f.st.Chunks...)
-	f.mu.Unlock()
-	snap.Hashed, snap.HashState = hashed, hs
-	if err := f.file.Sync(); err != nil {
-		return err
-	}
-	return snap.save(f.statePath())
-}
-
-// download runs the chunk workers until every chunk is complete.
-func (f *fetcher) download(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	f.rep.start(f.doneBytes())
-	defer f.rep.stop()
-
-	var pending []int
-	f.mu.Lock()
-	for i, c := range f.st.Chunks {
-		if !c.complete() {
-			pending = append(pending, i)
-		}
-	}
-	f.mu.Unlock()
-	work := make(chan int, len(pending))
-	for _, i := range pending {
-		work <- i
-	}
-	close(work)
-
-	f.wake = make(chan struct{}, 1)
-	var wg sync.WaitGroup
-	var hashErr error
-	hashDone := make(chan struct{})
-	go func() { // catch-up hasher
-		defer close(hashDone)
-		hashErr = f.hashLoop(ctx)
-	}()
-	go f.checkpointLoop(ctx, hashDone)
-
-	conns := f.conns
-	if f.st.NoRange {
-		conns = 1
-	}
-	for range min(conns, len(pending)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 1<<20)
-			for i := range work {
-				if err := f.runChunk(ctx, i, buf); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		cancel(err)
-		<-hashDone
-		return err
-	}
-	cancel(errWorkersDone)
-	<-hashDone
-	if hashErr != nil && !errors.Is(hashErr, errWorkersDone) {
-		return hashErr
-	}
-	return nil
-}
-
-var errWorkersDone = errors.New("workers done")
-
-// hashLoop keeps the prefix hash close to the download frontier.
-func (f *fetcher) hashLoop(ctx context.Context) error {
-	if f.hash == nil {
-		<-ctx.Done()
-		return context.Cause(ctx)
-	}
-	for {
-		if err := f.hash.catchUp(f.frontier); err != nil {
-			return err
-		}
-		select {
-		case <-f.wake:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-}
-
-func (f *fetcher) checkpointLoop(ctx context.Context, done <-chan struct{}) {
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			f.checkpoint() // best effort; the final one reports errors
-		case <-done:
-			return
-		}
-	}
+	return f.st.frontier()
 }
 
 // finish verifies and moves the file into place, or deletes bad data.
 func (f *fetcher) finish() error {
 	f.rep.emit(PhaseVerifying, f.r.Size)
 	if f.hash != nil {
-		if err := f.hash.catchUp(func() int64 { return f.r.Size }); err != nil {
+		// Only bytes written ahead of the prefix by other connections
+		// are left; with one connection there are none.
+		if err := f.hash.catchUp(f.r.Size); err != nil {
 			return err
 		}
 		if _, got := f.hash.sum(); got != f.r.SHA256 {
@@ -325,11 +207,12 @@ func (f *fetcher) finish() error {
 	if fi, err := f.file.Stat(); err != nil || fi.Size() != f.r.Size {
 		return fmt.Errorf("partial file has wrong size (want %d)", f.r.Size)
 	}
+	// The one full fsync: the rename must not outlive the data on a crash.
 	if err := f.file.Sync(); err != nil {
-		return err
+		return fmt.Errorf("sync %s: %w", f.partial(), err)
 	}
 	if err := f.file.Close(); err != nil {
-		return err
+		return fmt.Errorf("close %s: %w", f.partial(), err)
 	}
 	if err := os.Rename(f.partial(), f.dst); err != nil {
 		return err

@@ -7,21 +7,23 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"sync"
 )
 
 // prefixHasher hashes the file's contiguous downloaded prefix as it grows,
-// so the final check costs almost nothing. The connection writing at the
-// prefix hands its bytes straight in (feed); bytes other connections wrote
-// ahead of the prefix are read back from the file once it reaches them
-// (catchUp). Its state can be persisted so a resume continues hashing.
+// so the final check costs almost nothing. Blocks written at the prefix
+// are hashed from memory (feed); bytes other connections wrote ahead of it
+// are read back from the file once the prefix reaches them (step). Its
+// state can be persisted so a resume continues hashing. It is used by one
+// goroutine at a time: the sink while downloading, then finish.
 type prefixHasher struct {
-	mu  sync.Mutex
 	h   hash.Hash
 	n   int64 // bytes hashed
 	f   io.ReaderAt
 	buf []byte
 }
+
+// readBackSize is the read size when hashing from the file.
+const readBackSize = 1 << 20
 
 func newPrefixHasher(f io.ReaderAt, saved []byte, n int64) *prefixHasher {
 	p := &prefixHasher{h: sha256.New(), f: f}
@@ -36,47 +38,45 @@ func newPrefixHasher(f io.ReaderAt, saved []byte, n int64) *prefixHasher {
 }
 
 // feed offers bytes just written at off; only the part that extends the
-// prefix is hashed, the rest is picked up later by catchUp.
+// prefix is hashed, the rest is picked up later by step.
 func (p *prefixHasher) feed(off int64, b []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if off <= p.n && p.n < off+int64(len(b)) {
 		p.h.Write(b[p.n-off:])
 		p.n = off + int64(len(b))
 	}
 }
 
-// catchUp hashes file bytes from the prefix up to frontier() (everything
-// below it is on disk), asking again after each read since the frontier
-// moves. It releases the lock between reads so feed is never held up long.
-func (p *prefixHasher) catchUp(frontier func() int64) error {
-	for {
-		frontier := frontier()
-		p.mu.Lock()
-		if p.n >= frontier {
-			p.mu.Unlock()
-			return nil
-		}
-		if p.buf == nil {
-			p.buf = make([]byte, 1<<20)
-		}
-		b := p.buf[:min(int64(len(p.buf)), frontier-p.n)]
-		k, err := p.f.ReadAt(b, p.n)
-		if k > 0 {
-			p.h.Write(b[:k])
-			p.n += int64(k)
-		}
-		p.mu.Unlock()
-		if err != nil && !(err == io.EOF && k == len(b)) {
-			return fmt.Errorf("read back for hashing: %w", err)
+// step hashes up to one buffer of file bytes from the prefix towards
+// limit; everything below limit must be on disk.
+func (p *prefixHasher) step(limit int64) error {
+	if p.n >= limit {
+		return nil
+	}
+	if p.buf == nil {
+		p.buf = make([]byte, readBackSize)
+	}
+	b := p.buf[:min(int64(len(p.buf)), limit-p.n)]
+	k, err := p.f.ReadAt(b, p.n)
+	p.h.Write(b[:k])
+	p.n += int64(k)
+	if err != nil && !(err == io.EOF && k == len(b)) {
+		return fmt.Errorf("read back for hashing at %d: %w", p.n, err)
+	}
+	return nil
+}
+
+// catchUp hashes file bytes from the prefix up to limit.
+func (p *prefixHasher) catchUp(limit int64) error {
+	for p.n < limit {
+		if err := p.step(limit); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // snapshot returns the persisted form of the hash of the first n bytes.
 func (p *prefixHasher) snapshot() (n int64, state []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	b, err := p.h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return 0, nil
@@ -85,7 +85,5 @@ func (p *prefixHasher) snapshot() (n int64, state []byte) {
 }
 
 func (p *prefixHasher) sum() (n int64, hexsum string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.n, hex.EncodeToString(p.h.Sum(nil))
 }

@@ -32,6 +32,16 @@ type chunk struct {
 
 func (c *chunk) complete() bool { return c.Done >= c.Size }
 
+// frontier is the end of the contiguous downloaded prefix.
+func (s *state) frontier() int64 {
+	for _, c := range s.Chunks {
+		if !c.complete() {
+			return c.Offset + c.Done
+		}
+	}
+	return s.Size
+}
+
 // matches reports whether a saved state belongs to the same remote content.
 // With a sha256 the content is pinned regardless of URL (a new commit with
 // the same file still resumes); without one, URL and ETag must agree.

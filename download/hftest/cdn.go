@@ -30,7 +30,10 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 
 	start, end, status := int64(0), size, http.StatusOK
-	if rg := r.Header.Get("Range"); rg != "" && (fault == nil || fault.Kind != NoRange) {
+	h.mu.Lock()
+	ranges := !h.noRange && (fault == nil || fault.Kind != NoRange)
+	h.mu.Unlock()
+	if rg := r.Header.Get("Range"); rg != "" && ranges {
 		var ok bool
 		start, end, ok = parseRange(rg, size)
 		if !ok {
@@ -62,6 +65,14 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	fw := &faultWriter{h: h, w: w, r: r, fault: fault}
 	fw.Write(body)
+}
+
+// SetRangeSupport(false) makes the CDN ignore Range on every request, as
+// a server without Range support, while other faults (a Cut) still apply.
+func (h *Hub) SetRangeSupport(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.noRange = !on
 }
 
 // parseRange understands one "bytes=a-b", "bytes=a-" or "bytes=-n";

@@ -32,6 +32,8 @@ type Hub struct {
 	requests []Request
 	release  chan struct{} // closed by Release: stalled responses end
 	stalls   chan struct{}
+	noRange  bool // SetRangeSupport(false)
+	pageSize int  // SetTreePageSize; 0: one page
 }
 
 type repo struct {
@@ -302,7 +304,15 @@ func (h *Hub) serveModelAPI(w http.ResponseWriter, r *http.Request, rest string)
 	w.Header().Set("Content-Type", "application/json")
 	switch parts[2] {
 	case "tree":
-		json.NewEncoder(w).Encode(entries)
+		page, next, ok := h.page(r, entries)
+		if !ok {
+			http.Error(w, "bad cursor", http.StatusBadRequest)
+			return
+		}
+		if next != "" {
+			w.Header().Set("Link", "<"+next+`>; rel="next"`)
+		}
+		json.NewEncoder(w).Encode(page)
 	case "revision":
 		type sibling struct {
 			RFilename string `json:"rfilename"`
