@@ -11,7 +11,8 @@ import (
 
 func sweep() runner.BenchSweep {
 	return runner.BenchSweep{
-		Models: []string{tinyPath}, Prompts: []int{16}, Gens: []int{8}, PGs: [][2]int{{8, 4}}, Depths: []int{0},
+		// pp256 fills the tiny model's whole 256-token context, as pp512 does on a 512 context.
+		Models: []string{tinyPath}, Prompts: []int{256}, Gens: []int{8}, PGs: [][2]int{{8, 4}}, Depths: []int{0},
 		Threads: []int{1}, Batches: []int{2048}, UBatches: []int{512}, TypeKs: []string{"f16"}, TypeVs: []string{"f16"},
 		FlashAttn: []bool{false}, GPULayers: []int{0}, Reps: 3,
 	}
@@ -27,7 +28,7 @@ func TestBenchRowsHaveCountsAndPositiveSpeeds(t *testing.T) {
 		test      string
 		np, ngen  int
 		ttftIsSet bool
-	}{{"pp16", 16, 0, true}, {"tg8", 0, 8, false}, {"pp8+tg4", 8, 4, true}}
+	}{{"pp256", 256, 0, true}, {"tg8", 0, 8, false}, {"pp8+tg4", 8, 4, true}}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
 	}

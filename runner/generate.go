@@ -66,7 +66,9 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 	if len(prompt) == 0 {
 		return res, errors.New("generate: empty prompt")
 	}
-	if len(prompt) >= c.nCtx {
+	// A prompt that fills the context exactly still yields one token: the first sample needs
+	// no room in the cache.
+	if len(prompt) > c.nCtx {
 		return res, fmt.Errorf("%w: the prompt is %d tokens but --ctx is %d; raise --ctx or shorten the prompt",
 			ErrContextFull, len(prompt), c.nCtx)
 	}
