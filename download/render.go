@@ -107,12 +107,12 @@ func (r *Renderer) plain(p Progress) {
 	r.lastPlain[p.File] = now
 	switch p.Phase {
 	case PhaseDone:
-		fmt.Fprintf(r.w, "%s: done (%s)\n", p.File, bytesString(p.Total))
+		fmt.Fprintf(r.w, "%s: done (%s)\n", p.File, HumanBytes(p.Total))
 		delete(r.lastPlain, p.File)
 	case PhaseVerifying:
 		fmt.Fprintf(r.w, "%s: verifying sha256\n", p.File)
 	default:
-		fmt.Fprintf(r.w, "%s: %s / %s (%.1f%%)%s\n", p.File, bytesString(p.Done), bytesString(p.Total), percent(p), rateETA(p))
+		fmt.Fprintf(r.w, "%s: %s / %s (%.1f%%)%s\n", p.File, HumanBytes(p.Done), HumanBytes(p.Total), percent(p), rateETA(p))
 	}
 }
 
@@ -141,10 +141,11 @@ func rateETA(p Progress) string {
 	if p.Rate <= 0 {
 		return ""
 	}
-	return fmt.Sprintf(", %s/s, ETA %s", bytesString(int64(p.Rate)), p.ETA.Round(time.Second))
+	return fmt.Sprintf(", %s/s, ETA %s", HumanBytes(int64(p.Rate)), p.ETA.Round(time.Second))
 }
 
-func bytesString(n int64) string {
+// HumanBytes formats a size in binary units ("3.8 GiB"), as every olm command prints sizes.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

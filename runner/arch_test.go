@@ -119,9 +119,12 @@ func TestRealShapesLoad(t *testing.T) {
 
 // TestQuantizedTinyLlama writes the full TinyLlama shape as Q4_K_M with ggml's
 // quantizer and runs it.
+// TestQuantizedTinyLlama writes a TinyLlama-shaped Q4_K_M model through ggml's real row
+// quantizers (2 of its 22 layers, to keep the test quick) and checks it loads and generates.
 func TestQuantizedTinyLlama(t *testing.T) {
 	s, _ := synth.Shape("tinyllama-1.1b")
 	s.FileType = synth.FileTypeQ4_K_M
+	s.NLayer = 2
 	path := filepath.Join(t.TempDir(), "tinyllama.gguf")
 	if err := runner.WriteSynthetic(context.Background(), path, s); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,15 @@ package runner
 /*
 #include <stdlib.h>
 #include "llama.h"
+#include "ggml-cpu.h"
+
+// Without a threadpool of its own, ggml (built without OpenMP, as cgo builds it) starts
+// and joins its worker threads for every graph: once per generated token. A persistent
+// pool, as llama-bench and llama-cli attach, removes that cost.
+static struct ggml_threadpool *olm_threadpool_new(int n_threads) {
+	struct ggml_threadpool_params p = ggml_threadpool_params_default(n_threads);
+	return ggml_threadpool_new(&p);
+}
 
 #include "loop.h"
 */
@@ -43,6 +52,7 @@ type ContextOptions struct {
 type Context struct {
 	model  *Model
 	c      *C.struct_llama_context
+	pools  []*C.struct_ggml_threadpool // generation pool, then the prompt pool if its size differs
 	batch  C.struct_llama_batch
 	nBatch int
 	nCtx   int
@@ -125,9 +135,29 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		}
 		return nil, fmt.Errorf("new context (ctx %d): %s", o.Ctx, msg)
 	}
+	pool := C.olm_threadpool_new(C.int(o.Threads))
+	pools := []*C.struct_ggml_threadpool{pool}
+	var batchPool *C.struct_ggml_threadpool // nil: the generation pool serves prompts too
+	if o.ThreadsBatch != o.Threads {
+		batchPool = C.olm_threadpool_new(C.int(o.ThreadsBatch))
+		pools = append(pools, batchPool)
+	}
+	for _, p := range pools {
+		if p == nil {
+			C.llama_free(c)
+			for _, p := range pools {
+				if p != nil {
+					C.ggml_threadpool_free(p)
+				}
+			}
+			return nil, fmt.Errorf("new context: could not start %d threads", o.Threads)
+		}
+	}
+	C.llama_attach_threadpool(c, pool, batchPool)
 	ctx := &Context{
 		model:    m,
 		c:        c,
+		pools:    pools,
 		batch:    C.llama_batch_init(C.int32_t(o.Batch), 0, 1),
 		nBatch:   o.Batch,
 		nCtx:     int(C.llama_n_ctx(c)),
@@ -144,6 +174,9 @@ func (c *Context) Close() {
 	}
 	C.llama_batch_free(c.batch)
 	C.llama_free(c.c)
+	for _, p := range c.pools { // after the context, which no longer uses them
+		C.ggml_threadpool_free(p)
+	}
 	C.free(unsafe.Pointer(c.piece))
 	c.c = nil
 }
@@ -164,11 +197,6 @@ func (c *Context) Cached() []Token { return c.cached }
 func (c *Context) Reset() {
 	C.llama_memory_clear(C.llama_get_memory(c.c), C.bool(true))
 	c.cached = c.cached[:0]
-}
-
-// SetThreads changes the thread counts for later decodes.
-func (c *Context) SetThreads(gen, batch int) {
-	C.llama_set_n_threads(c.c, C.int32_t(gen), C.int32_t(batch))
 }
 
 // trimTo drops cached tokens from position n on.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olm-dev/olm/benchout"
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 	"github.com/olm-dev/olm/runner"
 	"github.com/olm-dev/olm/synth"
@@ -290,4 +291,4 @@ func syntheticModel(ctx context.Context, ios *ioStreams, name string) (string, e
 	return path, nil
 }
 
-func gib(b uint64) string { return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30)) }
+func gib(b uint64) string { return download.HumanBytes(int64(b)) }

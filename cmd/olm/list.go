@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 )
 
@@ -73,7 +74,7 @@ func runList(_ context.Context, o *listOptions) error {
 	tw := tabwriter.NewWriter(o.ios.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tQUANT\tSIZE\tSOURCE\tPATH")
 	for _, l := range locals {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, dash(l.Quant), humanBytes(l.Size), l.Source, l.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, dash(l.Quant), download.HumanBytes(l.Size), l.Source, l.Path)
 	}
 	return tw.Flush()
 }
@@ -148,7 +149,7 @@ func runCatalog(_ context.Context, o *catalogOptions) error {
 	for _, r := range rows {
 		size := "?"
 		if r.Size > 0 {
-			size = humanBytes(r.Size)
+			size = download.HumanBytes(r.Size)
 			if r.SizeApprox {
 				size = "~" + size
 			}

@@ -125,19 +125,5 @@ func (p *pullProgress) partial() string {
 	if total == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s of %s", humanBytes(done), humanBytes(total))
-}
-
-// humanBytes formats sizes in binary units, as the progress renderer does.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("%s of %s", download.HumanBytes(done), download.HumanBytes(total))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 )
 
@@ -85,7 +86,7 @@ func runPull(ctx context.Context, o *pullOptions) error {
 	if err != nil {
 		return fail(pullFailed(o.ios, d, ref.Name, "`olm pull "+o.name+"`", prog, err))
 	}
-	msg := fmt.Sprintf("pulled: %s downloaded, sha256 verified", humanBytes(pulled.Downloaded))
+	msg := fmt.Sprintf("pulled: %s downloaded, sha256 verified", download.HumanBytes(pulled.Downloaded))
 	if pulled.Downloaded == 0 {
 		msg = "already downloaded, sha256 verified"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 )
 
@@ -70,7 +71,7 @@ func (o *rmOptions) report(ref models.Ref, r models.Removed) {
 		return
 	}
 	fmt.Fprintf(o.ios.Out, "removed %s: %d file(s), %d blob(s) deleted, %s freed\n",
-		ref.Name, len(r.Links), len(r.Blobs), humanBytes(r.Freed))
+		ref.Name, len(r.Links), len(r.Blobs), download.HumanBytes(r.Freed))
 	for _, b := range r.Kept {
 		fmt.Fprintf(o.ios.Out, "kept blob %s: another snapshot still uses it\n", filepath.Base(b))
 	}

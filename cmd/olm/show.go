@@ -110,18 +110,18 @@ func runShow(ctx context.Context, o *showOptions) error {
 	row("context length", "%d tokens (trained)", info.ContextLength)
 	row("chat template", "%s", templateLine(info, ref))
 	if local {
-		row("file", "%s (%s)", paths[0], humanBytes(info.FileSize))
+		row("file", "%s (%s)", paths[0], download.HumanBytes(info.FileSize))
 	} else {
-		row("file", "%s (%s; read %s of it, the header only)", ref.Files[0], humanBytes(info.FileSize), humanBytes(info.Fetched))
+		row("file", "%s (%s; read %s of it, the header only)", ref.Files[0], download.HumanBytes(info.FileSize), download.HumanBytes(info.Fetched))
 	}
 	mem := info.Memory(n)
 	row("memory", "about %s at %d tokens: weights %s + KV cache %s (f16)",
-		humanBytes(mem.Total), n, humanBytes(mem.Weights), humanBytes(mem.KVCache))
+		download.HumanBytes(mem.Total), n, download.HumanBytes(mem.Weights), download.HumanBytes(mem.KVCache))
 	switch {
 	case fitErr != nil:
 		row("fits in RAM", "unknown (%v)", fitErr)
 	case fit.Fits:
-		row("fits in RAM", "yes (%s of RAM)", humanBytes(fit.RAM))
+		row("fits in RAM", "yes (%s of RAM)", download.HumanBytes(fit.RAM))
 	default:
 		row("fits in RAM", "no: %s", fit.Reason)
 	}
