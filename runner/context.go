@@ -164,6 +164,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		piece:    (*C.char)(C.malloc(pieceCap)),
 		pieceCap: pieceCap,
 	}
+	ctx.cached = make([]Token, 0, ctx.nCtx) // the loop appends without ever reallocating
 	return ctx, nil
 }
 

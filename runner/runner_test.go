@@ -389,3 +389,24 @@ func TestBadContextOptions(t *testing.T) {
 		t.Error("unknown KV type accepted")
 	}
 }
+
+// The loop reuses one batch, one sampler chain and one piece buffer: a longer generation
+// must not allocate more than a short one.
+func TestGenerationLoopDoesNotAllocatePerToken(t *testing.T) {
+	m := load(t)
+	c := newCtx(t, m, 256)
+	s := sampler(t, 0, 1)
+	prompt, _ := m.Tokenize("Hello", true, false)
+	allocs := func(n int) float64 {
+		return testing.AllocsPerRun(5, func() {
+			c.Reset()
+			res, err := c.Generate(context.Background(), prompt, runner.GenerateOptions{MaxTokens: n, Sampler: s}, func([]byte) error { return nil })
+			if err != nil || res.GenTokens != n {
+				t.Fatalf("generate %d: %v, %d tokens", n, err, res.GenTokens)
+			}
+		})
+	}
+	if short, long := allocs(4), allocs(128); long > short {
+		t.Fatalf("128 tokens allocate %v times, 4 tokens %v: the loop allocates per token", long, short)
+	}
+}
