@@ -106,7 +106,7 @@ func (o *chatOptions) loader(override string) repl.Loader {
 			return nil, err
 		}
 		return repl.Open(ctx, repl.OpenOptions{Name: rm.Name, Path: rm.Path, CatalogTemplate: rm.Template,
-			Override: override, Model: o.gen.modelOptions(), Context: o.gen.contextOptions})
+			Override: override, Model: o.gen.modelOptions(o.ios), Context: o.gen.contextOptions})
 	}
 }
 

@@ -72,8 +72,23 @@ func (f *genFlags) validate() error {
 	return f.sampling.Validate()
 }
 
-func (f *genFlags) modelOptions() runner.ModelOptions {
-	return runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers}
+// modelOptions are the load flags; on a terminal the load shows its progress on stderr,
+// since a 7B model can take seconds to map and repack.
+func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
+	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers}
+	if ios.ErrTTY {
+		last := -1
+		o.Progress = func(p float64) {
+			if pct := int(p * 100); pct != last {
+				last = pct
+				fmt.Fprintf(ios.Err, "\rloading model %3d%%", pct)
+				if pct == 100 {
+					fmt.Fprint(ios.Err, "\r\033[K")
+				}
+			}
+		}
+	}
+	return o
 }
 
 func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
@@ -142,7 +157,7 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := runner.LoadModel(ctx, rm.Path, o.gen.modelOptions())
+	m, err := runner.LoadModel(ctx, rm.Path, o.gen.modelOptions(o.ios))
 	if err != nil {
 		return err
 	}
