@@ -104,6 +104,11 @@ func shapes() map[string]Spec {
 			NFF: 32768, NVocab: 65024, NCtx: 2048, NormEps: 1e-5, FalconNorm2: true},
 		"olmo-7b": {Arch: ArchOLMo, Name: "OLMo-7B", NEmbd: 4096, NLayer: 32, NHead: 32, NHeadKV: 32,
 			NFF: 11008, NVocab: 50304, NCtx: 2048, NormEps: 1e-5},
+		"olmo2-7b": {Arch: ArchOLMo2, Name: "OLMo-2-1124-7B", NEmbd: 4096, NLayer: 32, NHead: 32, NHeadKV: 32,
+			NFF: 11008, NVocab: 100352, NCtx: 4096, RopeTheta: 500000, NormEps: 1e-6},
+		"llama2-70b": llama("Llama-2-70B", 8192, 80, 64, 8, 28672, 4096, 10000),
+		"smollm2-360m": {Arch: ArchLlama, Name: "SmolLM2-360M", NEmbd: 960, NLayer: 32, NHead: 15, NHeadKV: 5,
+			NFF: 2560, NVocab: 49152, NCtx: 8192, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true},
 	}
 }
 
