@@ -35,11 +35,17 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	root.SetErr(ios.Err)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "show llama.cpp's log and timings on stderr")
-	root.AddCommand(newRunCmd(ios, g, nil))
-	root.AddCommand(newBenchCmd(ios, nil))
-	root.AddCommand(newChatCmd(ios, g, nil))
-	root.AddCommand(newPullCmd(ios, nil), newListCmd(ios, nil), newCatalogCmd(ios, nil), newRmCmd(ios, nil),
-		newImportCmd(ios, nil), newShowCmd(ios, nil), newLoginCmd(ios, nil))
+	// Grouped as gh groups its help: what users run first, then model management.
+	root.AddGroup(&cobra.Group{ID: "run", Title: "Run models:"}, &cobra.Group{ID: "manage", Title: "Manage models:"})
+	for _, c := range []*cobra.Command{newChatCmd(ios, g, nil), newRunCmd(ios, g, nil), newBenchCmd(ios, nil)} {
+		c.GroupID = "run"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newPullCmd(ios, nil), newListCmd(ios, nil), newShowCmd(ios, nil), newCatalogCmd(ios, nil),
+		newImportCmd(ios, nil), newRmCmd(ios, nil), newLoginCmd(ios, nil)} {
+		c.GroupID = "manage"
+		root.AddCommand(c)
+	}
 	return root
 }
 
