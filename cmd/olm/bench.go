@@ -31,10 +31,14 @@ type benchOptions struct {
 	noMmap                                                       bool
 	output, save, baseline, plot                                 string
 	synthetic                                                    bool
+
+	// The machine seams of --synthetic, so tests can play a small disk or RAM.
+	totalRAM  func() uint64
+	freeSpace func(dir string) (uint64, error)
 }
 
 func newBenchCmd(ios *ioStreams, runF func(context.Context, *benchOptions) error) *cobra.Command {
-	o := &benchOptions{ios: ios}
+	o := &benchOptions{ios: ios, totalRAM: func() uint64 { return runner.DescribeMachine().RAM }, freeSpace: freeSpace}
 	cmd := &cobra.Command{
 		Use:   "bench MODEL...",
 		Short: "Measure prompt and generation speed (tokens/s), as llama-bench does",
@@ -120,7 +124,7 @@ func runBench(ctx context.Context, o *benchOptions) error {
 	for _, name := range o.models {
 		var path string
 		if o.synthetic {
-			path, err = syntheticModel(ctx, o.ios, name)
+			path, err = o.syntheticModel(ctx, name)
 			sweep.Synthetic[path] = true
 		} else {
 			var rm resolvedModel
@@ -234,7 +238,7 @@ func parseIntList(flag, v string) ([]int, error) {
 
 // syntheticModel writes (once) a random-weight model with the exact shapes and
 // quantization of a catalog entry, and returns its path.
-func syntheticModel(ctx context.Context, ios *ioStreams, name string) (string, error) {
+func (o *benchOptions) syntheticModel(ctx context.Context, name string) (string, error) {
 	env, err := models.EnvFromOS()
 	if err != nil {
 		return "", err
@@ -268,20 +272,17 @@ func syntheticModel(ctx context.Context, ios *ioStreams, name string) (string, e
 	if st, err := os.Stat(path); err == nil && st.Size() == size {
 		return path, nil
 	}
-	if ram := runner.DescribeMachine().RAM; ram > 0 && uint64(size) > ram {
+	if ram := o.totalRAM(); ram > 0 && uint64(size) > ram {
 		return "", fmt.Errorf("--synthetic %s: the model needs %s of RAM, this machine has %s", name, gib(uint64(size)), gib(ram))
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(filepath.Dir(path), &fs); err == nil {
-		if free := fs.Bavail * uint64(fs.Bsize); free < uint64(size) {
-			return "", fmt.Errorf("--synthetic %s: writing the model needs %s free in %s, only %s is free",
-				name, gib(uint64(size)), filepath.Dir(path), gib(free))
-		}
+	if free, err := o.freeSpace(filepath.Dir(path)); err == nil && free < uint64(size) {
+		return "", fmt.Errorf("--synthetic %s: writing the model needs %s free in %s, only %s is free",
+			name, gib(uint64(size)), filepath.Dir(path), gib(free))
 	}
-	fmt.Fprintf(ios.Err, "writing a synthetic %s (%s, %s, random weights) to %s\n", ref.Model.ID, ref.Quant, gib(uint64(size)), path)
+	fmt.Fprintf(o.ios.Err, "writing a synthetic %s (%s, %s, random weights) to %s\n", ref.Model.ID, ref.Quant, gib(uint64(size)), path)
 	if err := runner.WriteSynthetic(ctx, path, spec); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return "", err
@@ -292,3 +293,11 @@ func syntheticModel(ctx context.Context, ios *ioStreams, name string) (string, e
 }
 
 func gib(b uint64) string { return download.HumanBytes(int64(b)) }
+
+func freeSpace(dir string) (uint64, error) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		return 0, err
+	}
+	return fs.Bavail * uint64(fs.Bsize), nil
+}

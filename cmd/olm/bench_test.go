@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -136,3 +137,32 @@ func TestCatalogShapesAreSynthesizable(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// --synthetic checks RAM and disk before writing gigabytes, and leaves nothing behind.
+func TestBenchSyntheticChecksRAMAndDisk(t *testing.T) {
+	_, olmHome := modelEnv(t, "http://127.0.0.1:1")
+	run := func(ram, free uint64) (string, error) {
+		var errb strings.Builder
+		ios := &ioStreams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &errb}
+		cmd := newBenchCmd(ios, func(ctx context.Context, o *benchOptions) error {
+			o.totalRAM = func() uint64 { return ram }
+			o.freeSpace = func(string) (uint64, error) { return free, nil }
+			return runBench(ctx, o)
+		})
+		cmd.SetArgs([]string{"--synthetic", "mistral", "-r", "1"})
+		cmd.SetOut(ios.Out)
+		cmd.SetErr(ios.Err)
+		err := cmd.ExecuteContext(context.Background())
+		return errb.String(), err
+	}
+	if _, err := run(1<<30, 1<<40); err == nil || !strings.Contains(err.Error(), "of RAM, this machine has 1.0 GiB") {
+		t.Errorf("1 GiB of RAM: %v", err)
+	}
+	if _, err := run(1<<40, 100<<20); err == nil || !strings.Contains(err.Error(), "only 100.0 MiB is free") {
+		t.Errorf("100 MiB of disk: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(olmHome, "synthetic"))
+	if len(entries) != 0 {
+		t.Fatalf("refused syntheses left %d files", len(entries))
+	}
+}
