@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/olm-dev/olm/synth"
 )
 
 // catalogJSON is the curated list of covered models. It is data, not code, so a
@@ -19,20 +21,6 @@ var catalogJSON []byte
 // layer owns their text.
 var Templates = []string{"llama2", "elyza", "mistral-instruct", "falcon", "oasst",
 	"gpt4all", "zephyr", "chatml", "tulu", "openmath", "none"}
-
-// Shape is a model's tensor geometry, enough to build a synthetic benchmark
-// model of the same size.
-type Shape struct {
-	Arch        string `json:"arch"`
-	NEmbd       int    `json:"n_embd"`
-	NLayer      int    `json:"n_layer"`
-	NHead       int    `json:"n_head"`
-	NHeadKV     int    `json:"n_head_kv"`
-	NFF         int    `json:"n_ff"`
-	NVocab      int    `json:"n_vocab"`
-	NExpert     int    `json:"n_expert,omitempty"`
-	NExpertUsed int    `json:"n_expert_used,omitempty"`
-}
 
 // File is one quantization of a catalog model. Size and SHA256 are a
 // cross-check only (zero/empty when not confirmed); Hugging Face is the
@@ -55,13 +43,19 @@ type Model struct {
 	Arch         string          `json:"arch"`
 	Context      int             `json:"context"`
 	Template     string          `json:"template"`
-	ShapeName    string          `json:"shape,omitempty"`
+	ShapeName    string          `json:"shape,omitempty"` // a synth.Shape family: the tensor shapes live there alone
 	DefaultQuant string          `json:"default_quant"`
 	Files        map[string]File `json:"files"`
 	Notes        string          `json:"notes,omitempty"`
+}
 
-	// Shape is filled from the catalog's shape table; nil when the facts give none.
-	Shape *Shape `json:"-"`
+// Spec returns the tensor shapes of the model, for a synthetic benchmark model; false when
+// the catalog knows none.
+func (m *Model) Spec() (synth.Spec, bool) {
+	if m.ShapeName == "" {
+		return synth.Spec{}, false
+	}
+	return synth.Shape(m.ShapeName)
 }
 
 // Rev returns the revision to fetch, defaulting to main.
@@ -95,8 +89,7 @@ func LoadCatalog() (*Catalog, error) {
 
 func parseCatalog(data []byte) (*Catalog, error) {
 	var raw struct {
-		Shapes map[string]Shape `json:"shapes"`
-		Models []*Model         `json:"models"`
+		Models []*Model `json:"models"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
@@ -106,12 +99,8 @@ func parseCatalog(data []byte) (*Catalog, error) {
 		if err := m.check(); err != nil {
 			return nil, fmt.Errorf("catalog: %s: %w", m.ID, err)
 		}
-		if m.ShapeName != "" {
-			s, ok := raw.Shapes[m.ShapeName]
-			if !ok {
-				return nil, fmt.Errorf("catalog: %s: unknown shape %q", m.ID, m.ShapeName)
-			}
-			m.Shape = &s
+		if _, ok := m.Spec(); m.ShapeName != "" && !ok {
+			return nil, fmt.Errorf("catalog: %s: unknown shape %q", m.ID, m.ShapeName)
 		}
 		for _, n := range append([]string{m.ID}, m.Aliases...) {
 			k := strings.ToLower(n)

@@ -57,8 +57,8 @@ func TestCatalogFacts(t *testing.T) {
 		m.Repo != "TheBloke/Llama-2-7B-Chat-GGUF" || m.Context != 4096 || m.Template != "llama2" || m.License != "Llama 2" {
 		t.Errorf("llama2-7b-chat: %+v %+v", m, f)
 	}
-	if s := m.Shape; s == nil || s.NEmbd != 4096 || s.NLayer != 32 || s.NHeadKV != 32 || s.NFF != 11008 || s.NVocab != 32000 {
-		t.Errorf("llama2-7b shape %+v", m.Shape)
+	if s, ok := m.Spec(); !ok || s.NEmbd != 4096 || s.NLayer != 32 || s.NHeadKV != 32 || s.NFF != 11008 || s.NVocab != 32000 {
+		t.Errorf("llama2-7b shape %+v", s)
 	}
 	m, f = get("qwen", "q4_k_m")
 	if m.ID != "qwen2.5-0.5b-instruct" || f.Size != 491400032 || f.SHA256 != "74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db" ||
@@ -66,8 +66,8 @@ func TestCatalogFacts(t *testing.T) {
 		t.Errorf("qwen: %+v %+v", m, f)
 	}
 	m, _ = get("mixtral", "q4_k_m")
-	if m.Shape == nil || m.Shape.NExpert != 8 || m.Shape.NExpertUsed != 2 || m.Shape.NHeadKV != 8 {
-		t.Errorf("mixtral shape %+v", m.Shape)
+	if s, ok := m.Spec(); !ok || s.NExpert != 8 || s.NExpertUsed != 2 || s.NHeadKV != 8 {
+		t.Errorf("mixtral shape %+v", s)
 	}
 	// unknown stays empty, never invented
 	_, f = get("falcon-7b-instruct", "q4_0")
@@ -87,8 +87,8 @@ func TestCatalogFacts(t *testing.T) {
 		t.Errorf("gpt4all: %+v", m)
 	}
 	m, _ = get("falcon", "q4_k_m")
-	if s := m.Shape; s == nil || s.NHead != 71 || s.NHeadKV != 1 || s.NVocab != 65024 {
-		t.Errorf("falcon shape %+v", m.Shape)
+	if s, ok := m.Spec(); !ok || s.NHead != 71 || s.NHeadKV != 1 || s.NVocab != 65024 {
+		t.Errorf("falcon shape %+v", s)
 	}
 	for _, m := range cat.Models {
 		if _, ok := m.Files["q4_k_m"]; ok && m.DefaultQuant != "q4_k_m" {

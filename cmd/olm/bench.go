@@ -254,7 +254,7 @@ func (o *benchOptions) syntheticModel(ctx context.Context, name string) (string,
 	if ref.Model == nil {
 		return "", fmt.Errorf("--synthetic %s: not a catalog model; --synthetic benches catalog models (see olm catalog) before download", name)
 	}
-	spec, ok := synth.Shape(ref.Model.ShapeName)
+	spec, ok := ref.Model.Spec()
 	if !ok {
 		return "", fmt.Errorf("--synthetic %s: the catalog has no tensor shapes for %s yet", name, ref.Model.ID)
 	}

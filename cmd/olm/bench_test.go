@@ -126,8 +126,8 @@ func TestCatalogShapesAreSynthesizable(t *testing.T) {
 		if _, err := synth.ParseFileType(m.DefaultQuant); err != nil {
 			t.Errorf("%s: default quant %s: %v", m.ID, m.DefaultQuant, err)
 		}
-		if m.Shape != nil && (m.Shape.NEmbd != s.NEmbd || m.Shape.NLayer != s.NLayer || m.Shape.NVocab != s.NVocab) {
-			t.Errorf("%s: catalog shape %+v differs from synth's %+v", m.ID, *m.Shape, s)
+		if s.Arch != m.Arch {
+			t.Errorf("%s: architecture %s, its shape %s", m.ID, m.Arch, s.Arch)
 		}
 		n++
 	}
