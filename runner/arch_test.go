@@ -22,15 +22,7 @@ func TestTinyModelsLoad(t *testing.T) {
 			}
 			s.ExtraSpecial = []string{"[INST]", "[/INST]"}
 			s.ChatTemplate = "{{ messages[0]['content'] }}"
-			path := filepath.Join(t.TempDir(), name+".gguf")
-			if err := synth.Write(context.Background(), path, s, nil); err != nil {
-				t.Fatal(err)
-			}
-			m, err := runner.LoadModel(context.Background(), path, runner.ModelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := writeAndLoad(t, name, s, nil)
 			if got := m.Arch(); got != s.Arch {
 				t.Errorf("arch %q, want %q", got, s.Arch)
 			}
@@ -100,15 +92,7 @@ func TestRealShapesLoad(t *testing.T) {
 		t.Run(fam, func(t *testing.T) {
 			s, _ := synth.Shape(fam)
 			s.NLayer, s.FileType = 2, synth.FileTypeQ4_K_M
-			path := filepath.Join(t.TempDir(), fam+".gguf")
-			if err := synth.Write(context.Background(), path, s, zeroQuantizer); err != nil {
-				t.Fatal(err)
-			}
-			m, err := runner.LoadModel(context.Background(), path, runner.ModelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := writeAndLoad(t, fam, s, zeroQuantizer)
 			if m.NVocab() != s.NVocab {
 				t.Errorf("vocab %d, want %d", m.NVocab(), s.NVocab)
 			}

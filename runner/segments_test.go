@@ -17,8 +17,15 @@ func chatModel(t *testing.T, arch string) *runner.Model {
 		t.Fatal(err)
 	}
 	s.ExtraSpecial = []string{"<|im_start|>", "<|im_end|>", "[INST]", "[/INST]"}
-	path := filepath.Join(t.TempDir(), arch+".gguf")
-	if err := synth.Write(context.Background(), path, s, nil); err != nil {
+	return writeAndLoad(t, arch, s, nil)
+}
+
+// writeAndLoad writes spec as a GGUF file in the test's temp dir and loads it; the model
+// is freed when the test ends.
+func writeAndLoad(t *testing.T, name string, spec synth.Spec, q synth.Quantizer) *runner.Model {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".gguf")
+	if err := synth.Write(context.Background(), path, spec, q); err != nil {
 		t.Fatal(err)
 	}
 	m, err := runner.LoadModel(context.Background(), path, runner.ModelOptions{})
