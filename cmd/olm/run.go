@@ -27,6 +27,10 @@ type genFlags struct {
 	seedSet    bool
 	ctxDefault int // cap for the default context
 	fs         *pflag.FlagSet
+
+	// Without --threads, the CPU load during the model's load decides the thread count.
+	loadStart runner.CPUSample
+	notices   io.Writer
 }
 
 func (f *genFlags) register(fs *pflag.FlagSet) {
@@ -34,7 +38,7 @@ func (f *genFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.IntVarP(&f.maxTokens, "max-tokens", "n", -1, "tokens to generate (-1: until the model stops or the context is full)")
 	fs.IntVar(&f.ctx, "ctx", 0, "context size in tokens (default: the model's training context, at most 4096)")
-	fs.IntVarP(&f.threads, "threads", "t", 0, fmt.Sprintf("CPU threads (default: physical cores, %d here)", runner.PhysicalCores()))
+	fs.IntVarP(&f.threads, "threads", "t", 0, fmt.Sprintf("CPU threads (default: one per physical core not kept busy by other processes; %d here when idle)", runner.PhysicalCores()))
 	fs.IntVar(&f.batch, "batch", 2048, "prompt tokens evaluated per decode")
 	fs.IntVar(&f.gpuLayers, "gpu-layers", 0, "layers to offload to the GPU (needs a GPU build)")
 	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the model into memory instead of mapping it")
@@ -76,6 +80,10 @@ func (f *genFlags) validate() error {
 // since a 7B model can take seconds to map and repack.
 func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
 	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers}
+	if !f.fs.Changed("threads") {
+		f.loadStart, _ = runner.SampleCPU()
+		f.notices = ios.Err
+	}
 	if ios.ErrTTY {
 		last := -1
 		o.Progress = func(p float64) {
@@ -99,7 +107,27 @@ func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
 			n = f.ctxDefault
 		}
 	}
-	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: f.threads}
+	threads := f.threads
+	if threads == 0 {
+		threads = f.threadsForLoad()
+	}
+	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: threads}
+}
+
+// threadsForLoad gives each core that other processes leave free one thread, judged by
+// their CPU use while the model loaded; a load too short to judge keeps all cores.
+func (f *genFlags) threadsForLoad() int {
+	cores := runner.PhysicalCores()
+	now, err := runner.SampleCPU()
+	if err != nil || f.loadStart.At.IsZero() || now.At.Sub(f.loadStart.At) < runner.MinLoadWindow {
+		return cores
+	}
+	busy := runner.BusyCores(f.loadStart, now)
+	threads := runner.ThreadsForLoad(cores, busy)
+	if threads < cores {
+		fmt.Fprintln(f.notices, "olm: "+runner.DescribeLoad(threads, cores, busy))
+	}
+	return threads
 }
 
 // warnNoGPU tells users of a CPU build that --gpu-layers cannot do anything.
