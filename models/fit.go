@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/olm-dev/olm/download"
 )
 
 // Fit answers "will it fit in this machine's RAM?".
@@ -25,12 +27,12 @@ func CheckFit(info Info, ctx int, meminfo string) (Fit, error) {
 	}
 	need := info.Memory(ctx)
 	f := Fit{Need: need, RAM: ram, Fits: need.Total <= ram}
+	hb := download.HumanBytes
+	f.Reason = fmt.Sprintf("needs about %s (weights %s + KV cache %s at %d tokens)", hb(need.Total), hb(need.Weights), hb(need.KVCache), need.Context)
 	if f.Fits {
-		f.Reason = fmt.Sprintf("needs about %s (weights %s + KV cache %s at %d tokens) of %s RAM",
-			gib(need.Total), gib(need.Weights), gib(need.KVCache), need.Context, gib(ram))
+		f.Reason += fmt.Sprintf(" of %s RAM", hb(ram))
 	} else {
-		f.Reason = fmt.Sprintf("needs about %s (weights %s + KV cache %s at %d tokens) but this machine has %s RAM: pick a smaller quant or a shorter context",
-			gib(need.Total), gib(need.Weights), gib(need.KVCache), need.Context, gib(ram))
+		f.Reason += fmt.Sprintf(" but this machine has %s RAM: pick a smaller quant or a shorter context", hb(ram))
 	}
 	return f, nil
 }
@@ -59,5 +61,3 @@ func TotalRAM(meminfo string) (int64, error) {
 	}
 	return 0, fmt.Errorf("read total RAM: no MemTotal line in %s", meminfo)
 }
-
-func gib(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }

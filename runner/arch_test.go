@@ -51,22 +51,7 @@ func TestTinyModelsLoad(t *testing.T) {
 				t.Errorf("eos in %v", toks)
 			}
 			// A forward pass runs every tensor through the arch's graph.
-			c, err := m.NewContext(runner.ContextOptions{Ctx: 64, Threads: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			smpl, err := runner.NewSampler(runner.DefaultSampling())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer smpl.Close()
-			var out []byte
-			res, err := c.Generate(context.Background(), toks, runner.GenerateOptions{MaxTokens: 16, Sampler: smpl},
-				func(b []byte) error { out = append(out, b...); return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, _, res := generate(t, newCtx(t, m, 64), "Hello world 日本語", runner.GenerateOptions{MaxTokens: 16, Sampler: sampler(t, 0.8, 1)})
 			if res.GenTokens == 0 {
 				t.Errorf("generated nothing (%s)", res.Reason)
 			}
@@ -125,23 +110,9 @@ func TestQuantizedTinyLlama(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	c, err := m.NewContext(runner.ContextOptions{Ctx: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	smpl, err := runner.NewSampler(runner.DefaultSampling())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smpl.Close()
-	toks, err := m.Tokenize("Hello world", true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Generate(context.Background(), toks, runner.GenerateOptions{MaxTokens: 8, Sampler: smpl}, func([]byte) error { return nil })
-	if err != nil || res.GenTokens == 0 {
-		t.Fatalf("generate: %v, %d tokens", err, res.GenTokens)
+	_, _, res := generate(t, newCtx(t, m, 64), "Hello world", runner.GenerateOptions{MaxTokens: 8, Sampler: sampler(t, 0.8, 1)})
+	if res.GenTokens == 0 {
+		t.Fatalf("generated nothing (%s)", res.Reason)
 	}
 	t.Logf("%s: %d bytes, %.1f tokens/s", m.Desc(), st.Size(), res.GenTPS())
 }

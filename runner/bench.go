@@ -104,8 +104,8 @@ func (s BenchSweep) Validate() error {
 		}
 	}
 	for _, t := range append(append([]string{}, s.TypeKs...), s.TypeVs...) {
-		if _, ok := KVTypes[t]; !ok {
-			return fmt.Errorf("KV cache type %q is unknown; use one of f16, f32, bf16, q8_0, q4_0, q4_1, q5_0, q5_1", t)
+		if _, err := kvType(t); err != nil {
+			return err
 		}
 	}
 	return nil

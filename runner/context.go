@@ -20,6 +20,7 @@ import "C"
 import (
 	"fmt"
 	"runtime"
+	"time"
 	"unsafe"
 )
 
@@ -32,8 +33,17 @@ const (
 	FlashAttnOn   FlashAttn = 1
 )
 
-// KV cache element types accepted by --ctk/--ctv (the ggml_type numbers).
-var KVTypes = map[string]int{"f32": 0, "f16": 1, "bf16": 30, "q8_0": 8, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7}
+// kvTypes are the KV cache element types accepted by --ctk/--ctv (the ggml_type numbers).
+var kvTypes = map[string]int{"f32": 0, "f16": 1, "bf16": 30, "q8_0": 8, "q4_0": 2, "q4_1": 3, "q5_0": 6, "q5_1": 7}
+
+// kvType looks up a KV cache type by name.
+func kvType(name string) (int, error) {
+	t, ok := kvTypes[name]
+	if !ok {
+		return 0, fmt.Errorf("KV cache type %q is unknown; use one of f16, f32, bf16, q8_0, q4_0, q4_1, q5_0, q5_1", name)
+	}
+	return t, nil
+}
 
 // ContextOptions size a context. Zero values take llama.cpp's defaults, except Ctx, which
 // the caller must choose.
@@ -120,9 +130,9 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		if kv.name == "" {
 			continue
 		}
-		t, ok := KVTypes[kv.name]
-		if !ok {
-			return nil, fmt.Errorf("KV cache type %q is unknown; use one of f16, f32, bf16, q8_0, q4_0, q4_1, q5_0, q5_1", kv.name)
+		t, err := kvType(kv.name)
+		if err != nil {
+			return nil, err
 		}
 		*kv.dst = C.enum_ggml_type(t)
 	}
@@ -247,6 +257,14 @@ type Perf struct {
 	LoadMs, PromptMs, GenMs float64
 	PromptTokens, GenTokens int
 }
+
+// PromptTPS is llama.cpp's own prompt rate: tokens per second spent in llama_decode.
+func (p Perf) PromptTPS() float64 { return rate(p.PromptTokens, msDuration(p.PromptMs)) }
+
+// GenTPS is llama.cpp's own generation rate.
+func (p Perf) GenTPS() float64 { return rate(p.GenTokens, msDuration(p.GenMs)) }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
 // Perf returns llama.cpp's perf counters since the last ResetPerf.
 func (c *Context) Perf() Perf {

@@ -235,6 +235,23 @@ func TestCancellationStopsWithinOneToken(t *testing.T) {
 	}
 }
 
+func TestLoadReportsProgress(t *testing.T) {
+	var seen []float64
+	m, err := runner.LoadModel(context.Background(), tinyPath, runner.ModelOptions{Progress: func(p float64) { seen = append(seen, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if len(seen) == 0 || seen[len(seen)-1] != 1 {
+		t.Fatalf("progress %v, want it to end at 1", seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] < seen[i-1] {
+			t.Fatalf("progress went backwards: %v", seen)
+		}
+	}
+}
+
 func TestCancelledLoad(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

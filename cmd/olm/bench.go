@@ -273,16 +273,16 @@ func (o *benchOptions) syntheticModel(ctx context.Context, name string) (string,
 		return path, nil
 	}
 	if ram := o.totalRAM(); ram > 0 && uint64(size) > ram {
-		return "", fmt.Errorf("--synthetic %s: the model needs %s of RAM, this machine has %s", name, gib(uint64(size)), gib(ram))
+		return "", fmt.Errorf("--synthetic %s: the model needs %s of RAM, this machine has %s", name, download.HumanBytes(size), download.HumanBytes(int64(ram)))
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
 	if free, err := o.freeSpace(filepath.Dir(path)); err == nil && free < uint64(size) {
 		return "", fmt.Errorf("--synthetic %s: writing the model needs %s free in %s, only %s is free",
-			name, gib(uint64(size)), filepath.Dir(path), gib(free))
+			name, download.HumanBytes(size), filepath.Dir(path), download.HumanBytes(int64(free)))
 	}
-	fmt.Fprintf(o.ios.Err, "writing a synthetic %s (%s, %s, random weights) to %s\n", ref.Model.ID, ref.Quant, gib(uint64(size)), path)
+	fmt.Fprintf(o.ios.Err, "writing a synthetic %s (%s, %s, random weights) to %s\n", ref.Model.ID, ref.Quant, download.HumanBytes(size), path)
 	if err := runner.WriteSynthetic(ctx, path, spec); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return "", err
@@ -291,8 +291,6 @@ func (o *benchOptions) syntheticModel(ctx context.Context, name string) (string,
 	}
 	return path, nil
 }
-
-func gib(b uint64) string { return download.HumanBytes(int64(b)) }
 
 func freeSpace(dir string) (uint64, error) {
 	var fs syscall.Statfs_t

@@ -15,18 +15,17 @@ import (
 
 // genFlags are the model, context and sampling flags that run, chat and bench share.
 type genFlags struct {
-	maxTokens  int
-	ctx        int
-	threads    int
-	batch      int
-	gpuLayers  int
-	noMmap     bool
-	mlock      bool
-	stop       []string
-	sampling   runner.SamplingParams
-	seedSet    bool
-	ctxDefault int // cap for the default context
-	fs         *pflag.FlagSet
+	maxTokens int
+	ctx       int
+	threads   int
+	batch     int
+	gpuLayers int
+	noMmap    bool
+	mlock     bool
+	stop      []string
+	sampling  runner.SamplingParams
+	seedSet   bool
+	fs        *pflag.FlagSet
 
 	// Without --threads, the CPU load during the model's load decides the thread count.
 	loadStart runner.CPUSample
@@ -53,7 +52,6 @@ func (f *genFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.sampling.FreqPenalty, "frequency-penalty", 0, "frequency penalty (0: off)")
 	fs.Float64Var(&f.sampling.PresPenalty, "presence-penalty", 0, "presence penalty (0: off)")
 	fs.Int64Var(&f.sampling.Seed, "seed", -1, "random seed (-1: random)")
-	f.ctxDefault = 4096
 }
 
 // validate checks what can be checked before a model is loaded.
@@ -102,10 +100,7 @@ func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
 func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
 	n := f.ctx
 	if n == 0 {
-		n = m.TrainCtx()
-		if n <= 0 || n > f.ctxDefault {
-			n = f.ctxDefault
-		}
+		n = defaultCtx(m.TrainCtx())
 	}
 	threads := f.threads
 	if threads == 0 {
@@ -128,6 +123,16 @@ func (f *genFlags) threadsForLoad() int {
 		fmt.Fprintln(f.notices, "olm: "+runner.DescribeLoad(threads, cores, busy))
 	}
 	return threads
+}
+
+// defaultCtx is the context run, chat and show assume without --ctx: the trained context,
+// at most 4096 tokens, so a 32k-context model does not reserve gigabytes of KV cache.
+func defaultCtx(trained int) int {
+	const maxDefault = 4096
+	if trained <= 0 || trained > maxDefault {
+		return maxDefault
+	}
+	return trained
 }
 
 // warnNoGPU tells users of a CPU build that --gpu-layers cannot do anything.
@@ -247,15 +252,8 @@ func readPrompt(o *runOptions) (string, error) {
 // time so the loop's overhead is visible.
 func printStats(w io.Writer, r runner.Result) {
 	fmt.Fprintf(w, "prompt:     %d tokens (%d from cache), %.2f t/s; llama_decode %.2f t/s\n",
-		r.PromptTokens, r.PromptTokens-r.PromptEvaluated, r.PromptTPS(), perfRate(r.Perf.PromptTokens, r.Perf.PromptMs))
+		r.PromptTokens, r.PromptTokens-r.PromptEvaluated, r.PromptTPS(), r.Perf.PromptTPS())
 	fmt.Fprintf(w, "generation: %d tokens, %.2f t/s; llama_decode %.2f t/s (%d decodes)\n",
-		r.GenTokens, r.GenTPS(), perfRate(r.Perf.GenTokens, r.Perf.GenMs), r.Perf.GenTokens)
+		r.GenTokens, r.GenTPS(), r.Perf.GenTPS(), r.Perf.GenTokens)
 	fmt.Fprintf(w, "time to first token: %s; stop: %s\n", r.PromptTime.Round(1e6), r.Reason)
-}
-
-func perfRate(n int, ms float64) float64 {
-	if n <= 0 || ms <= 0 {
-		return 0
-	}
-	return float64(n) / ms * 1000
 }

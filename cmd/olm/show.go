@@ -128,15 +128,6 @@ func runShow(ctx context.Context, o *showOptions) error {
 	return tw.Flush()
 }
 
-// defaultCtx is the context olm run uses when --ctx is not given.
-func defaultCtx(trained int) int {
-	const maxDefault = 4096
-	if trained <= 0 || trained > maxDefault {
-		return maxDefault
-	}
-	return trained
-}
-
 func templateLine(info models.Info, ref models.Ref) string {
 	switch {
 	case info.HasChatTemplate():
