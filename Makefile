@@ -25,15 +25,18 @@ LDFLAGS := -X 'github.com/olm-dev/olm/runner.BuildFlags=$(CGO_CFLAGS) $(CGO_CPPF
 # make run chats with a small catalog model (pulled on first use); make run MODEL=mistral.
 MODEL ?= qwen2.5-0.5b-instruct
 
-.PHONY: all build headers test run bench clean
+.PHONY: all build headers test run bench cuda clean
 all: build
 
-# cgo cannot find llama.h inside the module cache on its own; a link in third_party/ points there.
-headers: third_party/ollama
-third_party/ollama: go.mod
-	@$(GO) mod download $(OLLAMA_MOD)
-	@ln -sfn "$$($(GO) list -m -f '{{.Dir}}' $(OLLAMA_MOD))" $@
-	@echo "linked $@ -> $$(readlink $@)"
+# cgo cannot find llama.h inside the module cache on its own; a link in third_party/ points
+# there. Re-linked only when the pinned module moves. Without Go (a GPU box running make cuda
+# on a copied tree), a third_party/ollama already there is used as it is.
+headers:
+	@if [ -d third_party/ollama ] && ! command -v $(GO) >/dev/null; then exit 0; fi; \
+	dir="$$($(GO) list -m -f '{{.Dir}}' $(OLLAMA_MOD))"; \
+	if [ -z "$$dir" ]; then $(GO) mod download $(OLLAMA_MOD) && dir="$$($(GO) list -m -f '{{.Dir}}' $(OLLAMA_MOD))"; fi; \
+	if [ "$$(readlink third_party/ollama)" != "$$dir" ]; then \
+		ln -sfn "$$dir" third_party/ollama && echo "linked third_party/ollama -> $$dir"; fi
 
 build: headers
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/olm
@@ -45,5 +48,22 @@ test: headers
 run: build
 	./$(BIN) chat $(MODEL)
 
+# make cuda builds ggml's CUDA backend from the same ggml sources, with CMake and nvcc (the
+# CUDA toolkit), into lib/olm/, where bin/olm loads it at start (OLM_LIBRARY_PATH overrides).
+# It takes minutes per GPU generation: CUDA_ARCH=native builds for the GPUs in this machine,
+# e.g. CUDA_ARCH="86;89" for others. The build goes in build/cuda; run it again to update.
+CUDA_ARCH ?= native
+CUDA_BUILD := build/cuda
+cuda: headers
+	@PATH="$$PATH:/usr/local/cuda/bin" command -v nvcc >/dev/null || \
+		{ echo "make cuda: nvcc not found: install the CUDA toolkit and put its bin/ on PATH"; exit 1; }
+	PATH="$$PATH:/usr/local/cuda/bin" cmake -S third_party/ollama -B $(CUDA_BUILD) -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_CUDA_ARCHITECTURES="$(CUDA_ARCH)" -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON \
+		-DCMAKE_DISABLE_FIND_PACKAGE_Vulkan=ON $(if $(shell command -v ninja),-G Ninja)
+	PATH="$$PATH:/usr/local/cuda/bin" cmake --build $(CUDA_BUILD) --target ggml-cuda --parallel
+	mkdir -p lib/olm
+	cp -P $(CUDA_BUILD)/lib/ollama/libggml-cuda.so $(CUDA_BUILD)/lib/ollama/libggml-base.so* lib/olm/
+	@echo "built lib/olm/libggml-cuda.so; check with: ./$(BIN) --version"
+
 clean:
-	rm -rf bin third_party/ollama
+	rm -rf bin lib build third_party/ollama

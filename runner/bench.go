@@ -266,7 +266,7 @@ func benchOne(ctx context.Context, m *Model, in BenchInstance, reps int) (BenchR
 	c.cached = c.cached[:0] // the bench decodes bypass the record; the cache content is junk
 
 	row := BenchRow{
-		BuildCommit: LlamaCommit, Backends: "CPU",
+		BuildCommit: LlamaCommit, Backends: Backends(), GPUInfo: GPUInfo(),
 		ModelFilename: m.Path(), ModelType: m.Desc(), ModelSize: m.Size(), ModelNParams: m.NParams(),
 		NBatch: in.Batch, NUBatch: in.UBatch, NThreads: in.Threads,
 		TypeK: orDefault(in.TypeK, "f16"), TypeV: orDefault(in.TypeV, "f16"),

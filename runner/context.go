@@ -154,7 +154,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	}
 	for _, p := range pools {
 		if p == nil {
-			C.llama_free(c)
+			freeContext(c)
 			for _, p := range pools {
 				if p != nil {
 					C.ggml_threadpool_free(p)
@@ -184,7 +184,7 @@ func (c *Context) Close() {
 		return
 	}
 	C.llama_batch_free(c.batch)
-	C.llama_free(c.c)
+	freeContext(c.c)
 	for _, p := range c.pools { // after the context, which no longer uses them
 		C.ggml_threadpool_free(p)
 	}

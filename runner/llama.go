@@ -41,7 +41,9 @@ var backendOnce sync.Once
 func initBackend() {
 	backendOnce.Do(func() {
 		C.olm_log_init()
+		loadBackends()
 		C.llama_backend_init()
+		wrapDevices()
 	})
 }
 
@@ -51,7 +53,7 @@ func SystemInfo() string {
 	return C.GoString(C.llama_print_system_info())
 }
 
-// SupportsGPU reports whether this build has a GPU backend linked in.
+// SupportsGPU reports whether a GPU backend is loaded and has a device.
 func SupportsGPU() bool {
 	initBackend()
 	return bool(C.llama_supports_gpu_offload())

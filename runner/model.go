@@ -9,6 +9,16 @@ static void olm_set_progress(struct llama_model_params *p, uintptr_t handle) {
 	p->progress_callback = (llama_progress_callback)olmLoadProgress;
 	p->progress_callback_user_data = (void *)handle;
 }
+
+// olm_fit_gpu asks llama.cpp to fit the layers to free GPU memory for a context of n_ctx
+// tokens, as llama-cli does by default, leaving margin bytes free per device. It may
+// point p at the split and override buffers, which must outlive the load.
+static void olm_fit_gpu(const char *path, struct llama_model_params *p, uint32_t n_ctx, size_t margin,
+		float *split, struct llama_model_tensor_buft_override *tbo) {
+	struct llama_context_params cp = llama_context_default_params();
+	cp.n_ctx = n_ctx;
+	llama_params_fit(path, p, &cp, split, tbo, margin, n_ctx, GGML_LOG_LEVEL_ERROR);
+}
 */
 import "C"
 
@@ -25,9 +35,21 @@ import (
 type ModelOptions struct {
 	NoMmap    bool          // read the file into memory instead of mapping it
 	Mlock     bool          // pin the weights in RAM
-	GPULayers int           // layers to offload; ignored (with a warning by the caller) on CPU builds
+	GPULayers int           // layers to offload (AutoGPULayers: what fits); without a GPU, none
 	Progress  func(float64) // called with 0..1 while the weights load; may be nil
+
+	// FitContext is the context size AutoGPULayers plans for (0: 4096), so the KV cache
+	// that comes later still fits beside the weights.
+	FitContext int
 }
+
+// AutoGPULayers offloads as many layers as fit in free GPU memory with 1 GiB to spare:
+// llama.cpp's own fit (llama_params_fit, llama-cli's default), so a model too large for
+// the GPU splits between GPU and CPU instead of failing to load.
+const AutoGPULayers = -1
+
+// gpuMargin is the memory per GPU that AutoGPULayers leaves free, as llama-cli does.
+const gpuMargin = 1 << 30
 
 // Model is a loaded GGUF model. Close frees it.
 type Model struct {
@@ -63,14 +85,30 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	params := C.llama_model_default_params()
 	params.use_mmap = C.bool(!opts.NoMmap)
 	params.use_mlock = C.bool(opts.Mlock)
-	params.n_gpu_layers = C.int32_t(opts.GPULayers)
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	switch {
+	case opts.GPULayers >= 0:
+		params.n_gpu_layers = C.int32_t(opts.GPULayers)
+	case !SupportsGPU():
+		params.n_gpu_layers = 0
+	default: // llama.cpp's default offloads every layer; the fit lowers that when needed
+		split := (*C.float)(C.calloc(C.llama_max_devices(), C.size_t(unsafe.Sizeof(C.float(0)))))
+		tbo := (*C.struct_llama_model_tensor_buft_override)(C.calloc(C.llama_max_tensor_buft_overrides(),
+			C.size_t(unsafe.Sizeof(C.struct_llama_model_tensor_buft_override{}))))
+		defer C.free(unsafe.Pointer(split))
+		defer C.free(unsafe.Pointer(tbo))
+		n := opts.FitContext
+		if n <= 0 {
+			n = 4096
+		}
+		fitGPU(cpath, &params, n, split, tbo)
+	}
 	st := &loadState{ctx: ctx, progress: opts.Progress}
 	h := cgo.NewHandle(st)
 	defer h.Delete()
 	C.olm_set_progress(&params, C.uintptr_t(h))
 
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
 	takeLastError()
 	m := C.llama_model_load_from_file(cpath, params)
 	if m == nil {
@@ -80,6 +118,14 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 		return nil, fmt.Errorf("load %s: %s", path, loadFailure(takeLastError()))
 	}
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
+}
+
+// fitGPU runs llama.cpp's fit, which creates and frees trial contexts, under freeMu.
+func fitGPU(path *C.char, p *C.struct_llama_model_params, nCtx int, split *C.float, tbo *C.struct_llama_model_tensor_buft_override) {
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	C.olm_fit_gpu(path, p, C.uint32_t(nCtx), gpuMargin, split, tbo)
+	releaseBackends()
 }
 
 // loadFailure turns llama.cpp's last error line into a message that says what to do.

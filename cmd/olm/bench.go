@@ -73,7 +73,7 @@ func newBenchCmd(ios *ioStreams, runF func(context.Context, *benchOptions) error
 	f.StringVar(&o.typeK, "ctk", "f16", "KV cache key types (comma list)")
 	f.StringVar(&o.typeV, "ctv", "f16", "KV cache value types (comma list)")
 	f.StringVar(&o.flashAttn, "flash-attn", "0", "flash attention off/on (comma list of 0,1)")
-	f.StringVar(&o.gpuLayers, "gpu-layers", "0", "layers offloaded to the GPU (comma list)")
+	f.StringVar(&o.gpuLayers, "gpu-layers", "auto", "layers offloaded to the GPU (comma list; auto: 99 with a GPU, as llama-bench, else 0)")
 	f.IntVarP(&o.reps, "repetitions", "r", 5, "timed repetitions per test")
 	f.BoolVar(&o.noMmap, "no-mmap", false, "read models into memory instead of mapping them")
 	f.StringVarP(&o.output, "output", "o", "md", "output format: md, csv, json, jsonl")
@@ -193,7 +193,14 @@ func (o *benchOptions) sweep() (runner.BenchSweep, error) {
 	ints("-t", o.threads, &s.Threads)
 	ints("-b", o.batches, &s.Batches)
 	ints("--ubatch", o.ubatches, &s.UBatches)
-	ints("--gpu-layers", o.gpuLayers, &s.GPULayers)
+	if o.gpuLayers == "auto" {
+		s.GPULayers = []int{0}
+		if runner.SupportsGPU() {
+			s.GPULayers = []int{99}
+		}
+	} else {
+		ints("--gpu-layers", o.gpuLayers, &s.GPULayers)
+	}
 	if err != nil {
 		return s, err
 	}
@@ -215,6 +222,13 @@ func (o *benchOptions) sweep() (runner.BenchSweep, error) {
 			s.FlashAttn = append(s.FlashAttn, true)
 		default:
 			return s, fmt.Errorf("--flash-attn %s: use 0, 1 or 0,1", o.flashAttn)
+		}
+	}
+	// Rows that say n_gpu_layers 99 but ran on the CPU would mislead whoever
+	// compares them, so unlike run and chat, bench refuses.
+	if slices.ContainsFunc(s.GPULayers, func(n int) bool { return n != 0 }) {
+		if why := runner.NoGPUReason(); why != "" {
+			return s, fmt.Errorf("--gpu-layers %s: nothing to offload to: %s", o.gpuLayers, why)
 		}
 	}
 	return s, s.Validate()

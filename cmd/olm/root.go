@@ -23,7 +23,6 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 		Short: "Run open language models locally",
 		Long: "olm downloads GGUF builds of open LLMs from Hugging Face and runs them on this machine\n" +
 			"through llama.cpp: chat in the terminal, raw completion, and honest benchmarks.",
-		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -33,7 +32,16 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.Err)
-	root.SetVersionTemplate("{{.Version}}\n")
+	// --version is ours rather than cobra's so that it runs after --verbose takes effect:
+	// listing GPUs loads the GPU backends, whose log --verbose shows.
+	showVersion := root.Flags().BoolP("version", "v", false, "show olm's version, llama.cpp's commit, CPU features and GPUs")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if *showVersion {
+			fmt.Fprintln(ios.Out, versionString())
+			return nil
+		}
+		return cmd.Help()
+	}
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "show llama.cpp's log and timings on stderr")
 	// Grouped as gh groups its help: what users run first, then model management.
 	root.AddGroup(&cobra.Group{ID: "run", Title: "Run models:"}, &cobra.Group{ID: "manage", Title: "Manage models:"})
@@ -58,6 +66,14 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 }
 
 func versionString() string {
-	return fmt.Sprintf("olm %s\nllama.cpp %s (from github.com/ollama/ollama %s)\nCPU features: %s\nbuild flags: %s",
-		runner.Version, runner.LlamaCommit, runner.OllamaVersion(), strings.Join(runner.CPUFeatures(), " "), runner.BuildFlags)
+	gpu := "none"
+	if gs := runner.GPUs(); len(gs) > 0 {
+		var d []string
+		for _, g := range gs {
+			d = append(d, g.String())
+		}
+		gpu = strings.Join(d, ", ")
+	}
+	return fmt.Sprintf("olm %s\nllama.cpp %s (from github.com/ollama/ollama %s)\nCPU features: %s\nGPU: %s\nbuild flags: %s",
+		runner.Version, runner.LlamaCommit, runner.OllamaVersion(), strings.Join(runner.CPUFeatures(), " "), gpu, runner.BuildFlags)
 }

@@ -39,7 +39,7 @@ func (f *genFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.ctx, "ctx", 0, "context size in tokens (default: the model's training context, at most 4096)")
 	fs.IntVarP(&f.threads, "threads", "t", 0, fmt.Sprintf("CPU threads (default: one per physical core not kept busy by other processes; %d here when idle)", runner.PhysicalCores()))
 	fs.IntVar(&f.batch, "batch", 2048, "prompt tokens evaluated per decode")
-	fs.IntVar(&f.gpuLayers, "gpu-layers", 0, "layers to offload to the GPU (needs a GPU build)")
+	fs.IntVar(&f.gpuLayers, "gpu-layers", runner.AutoGPULayers, "layers to offload to the GPU: -1 as many as fit, 0 none (needs `make cuda`)")
 	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the model into memory instead of mapping it")
 	fs.BoolVar(&f.mlock, "mlock", false, "keep the model locked in RAM")
 	fs.StringArrayVar(&f.stop, "stop", nil, "stop at this string (repeatable); it is not printed")
@@ -64,7 +64,7 @@ func (f *genFlags) validate() error {
 	case f.maxTokens < -1 || f.maxTokens == 0:
 		return fmt.Errorf("--max-tokens %d: must be positive, or -1 for no limit", f.maxTokens)
 	case f.gpuLayers < -1:
-		return fmt.Errorf("--gpu-layers %d: must be 0 or more, or -1 for all", f.gpuLayers)
+		return fmt.Errorf("--gpu-layers %d: must be 0 or more, or -1 for as many as fit", f.gpuLayers)
 	}
 	if f.fs.Changed("threads") {
 		if err := runner.ValidateThreads(f.threads); err != nil {
@@ -77,7 +77,7 @@ func (f *genFlags) validate() error {
 // modelOptions are the load flags; on a terminal the load shows its progress on stderr,
 // since a 7B model can take seconds to map and repack.
 func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
-	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers}
+	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers, FitContext: f.ctx}
 	if !f.fs.Changed("threads") {
 		f.loadStart, _ = runner.SampleCPU()
 		f.notices = ios.Err
@@ -135,10 +135,14 @@ func defaultCtx(trained int) int {
 	return trained
 }
 
-// warnNoGPU tells users of a CPU build that --gpu-layers cannot do anything.
+// warnNoGPU tells users without a usable GPU that --gpu-layers cannot do
+// anything, and why; the model still runs, on the CPU.
 func (f *genFlags) warnNoGPU(w io.Writer) {
-	if f.gpuLayers != 0 && !runner.SupportsGPU() {
-		fmt.Fprintln(w, "olm: this build has no GPU backend; --gpu-layers is ignored and the model runs on the CPU")
+	if !f.fs.Changed("gpu-layers") || f.gpuLayers == 0 {
+		return // the default offloads what fits, and needs no GPU
+	}
+	if why := runner.NoGPUReason(); why != "" {
+		fmt.Fprintf(w, "olm: --gpu-layers is ignored and the model runs on the CPU: %s\n", why)
 	}
 }
 
