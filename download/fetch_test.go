@@ -83,6 +83,14 @@ func TestResumeFetchesOnlyMissingBytes(t *testing.T) {
 	if st.Hashed != 512<<10+1000 || len(st.HashState) == 0 {
 		t.Errorf("saved hash covers %d bytes, want the whole prefix %d", st.Hashed, 512<<10+1000)
 	}
+	if n := Resumable(r, dst); n != 512<<10+1000 {
+		t.Errorf("Resumable = %d, want the %d bytes kept", n, 512<<10+1000)
+	}
+	other := r
+	other.SHA256, other.Size = strings.Repeat("0", 64), r.Size
+	if n := Resumable(other, dst); n != 0 {
+		t.Errorf("Resumable of other content = %d, want 0", n)
+	}
 
 	e.hub.ResetRequests()
 	if err := e.c.Fetch(context.Background(), r, dst, FetchOptions{}); err != nil {

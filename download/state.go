@@ -125,3 +125,20 @@ func (s *state) save(path string) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// Resumable is how many bytes of r an interrupted Fetch to dst left that the next Fetch
+// keeps instead of downloading again: 0 when there is nothing of r to resume.
+func Resumable(r Remote, dst string) int64 {
+	s, err := loadState(dst + ".partial.json")
+	if err != nil || !s.matches(r) {
+		return 0
+	}
+	if _, err := os.Stat(dst + ".partial"); err != nil {
+		return 0
+	}
+	var n int64
+	for _, c := range s.Chunks {
+		n += c.Done
+	}
+	return n
+}

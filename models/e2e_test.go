@@ -122,3 +122,35 @@ func containsPhase(ps []Phase, p Phase) bool {
 	}
 	return false
 }
+
+// A pull that resumes an interrupted one reports only the bytes it fetched itself.
+func TestPullResumedCountsOnlyNewBytes(t *testing.T) {
+	const repo = "olm-dev/tiny-GGUF"
+	hub := hftest.New(t)
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	hub.Add(repo, "m.gguf", data)
+	client := &download.Client{Endpoint: hub.URL(), Connections: 1, ChunkSize: 256 << 10, MaxRetries: -1,
+		FreeSpace: func(string) (uint64, error) { return 1 << 40, nil }}
+	env := Env{HubCache: filepath.Join(t.TempDir(), "hub"), OlmHome: t.TempDir()}
+	ref := Ref{Name: "hf.co/" + repo + ":m.gguf", Source: SourceHF, Repo: repo, Revision: "main", Files: []string{"m.gguf"}}
+	ctx := context.Background()
+
+	// Two chunks arrive, the third is cut after 1000 bytes and, with no retries, the pull fails.
+	hub.Inject(hftest.Fault{Kind: hftest.Cut, After: 1000, Skip: 2})
+	if _, err := Pull(ctx, env.Store(), ref, client, nil); err == nil {
+		t.Fatal("the cut pull succeeded")
+	}
+	got, err := Pull(ctx, env.Store(), ref, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(data) - (512<<10 + 1000)); got.Downloaded != want {
+		t.Errorf("Downloaded = %d, want %d (the file less what the first pull kept)", got.Downloaded, want)
+	}
+	if b := readAll(t, got.Paths[0]); string(b) != string(data) {
+		t.Error("resumed file differs")
+	}
+}

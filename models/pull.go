@@ -18,7 +18,7 @@ type Pulled struct {
 	Ref        Ref
 	Commit     string
 	Paths      []string // snapshot paths, first part first: what the runner loads
-	Downloaded int64    // size of the blobs that were not already cached
+	Downloaded int64    // bytes fetched by this pull (not those cached or kept from an interrupted one)
 	Warnings   []string // also sent as PhaseWarning events
 }
 
@@ -95,11 +95,15 @@ func crossCheck(want *File, got download.Remote, warn func(string)) {
 	}
 }
 
-// ensureBlob leaves a verified blobs/<sha256> and returns the bytes fetched.
+// ensureBlob leaves a verified blobs/<sha256> and returns the bytes fetched now.
 func ensureBlob(ctx context.Context, store Store, repo, file string, blob download.Remote, hub Hub, progress Progress, warn func(string)) (int64, error) {
 	dst := store.BlobPath(repo, blob.SHA256)
 	if st, err := os.Stat(dst); err == nil {
 		ok := st.Size() == blob.Size
+		if ok && !store.Reverify && stampValid(dst, blob.SHA256) {
+			progress.emit(Event{File: file, Phase: PhaseCached, Done: blob.Size, Total: blob.Size})
+			return 0, nil
+		}
 		if ok {
 			sum, err := hashFile(ctx, dst, func(done int64) {
 				progress.emit(Event{File: file, Phase: PhaseVerify, Done: done, Total: blob.Size})
@@ -110,6 +114,7 @@ func ensureBlob(ctx context.Context, store Store, repo, file string, blob downlo
 			ok = sum == blob.SHA256
 		}
 		if ok {
+			stampVerified(dst, blob.SHA256)
 			progress.emit(Event{File: file, Phase: PhaseCached, Done: blob.Size, Total: blob.Size})
 			return 0, nil
 		}
@@ -123,11 +128,13 @@ func ensureBlob(ctx context.Context, store Store, repo, file string, blob downlo
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return 0, err
 	}
+	kept := download.Resumable(blob, dst)
 	err := hub.Fetch(ctx, blob, dst, download.FetchOptions{Progress: progress.fetchProgress(file)})
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", file, err)
 	}
-	return blob.Size, nil
+	stampVerified(dst, blob.SHA256) // Fetch verified it
+	return blob.Size - kept, nil
 }
 
 // hashFile computes a file's sha256, reporting progress and stopping on ctx.

@@ -20,6 +20,9 @@ var ErrNotLocal = errors.New("not in the local cache")
 //	models--OWNER--REPO/refs/<rev>                 (holds <commit>, no newline)
 type Store struct {
 	Root string
+	// Reverify makes Pull hash cached blobs even when olm's verification stamp says they
+	// are intact (olm pull --verify).
+	Reverify bool
 }
 
 // RepoDir is the cache folder of a model repo.

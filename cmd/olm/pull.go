@@ -18,6 +18,7 @@ type pullOptions struct {
 	json        bool
 	connections int
 	offline     bool
+	verify      bool
 }
 
 func newPullCmd(ios *ioStreams, runF func(context.Context, *pullOptions) error) *cobra.Command {
@@ -46,6 +47,7 @@ func newPullCmd(ios *ioStreams, runF func(context.Context, *pullOptions) error) 
 	cmd.Flags().BoolVar(&o.json, "json", false, "print progress events and the result as JSON lines on stdout")
 	cmd.Flags().IntVar(&o.connections, "connections", 0, "parallel connections per file (default: 4 for files over 256 MiB, else 1)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "no network: only check what is already downloaded (as HF_HUB_OFFLINE=1)")
+	cmd.Flags().BoolVar(&o.verify, "verify", false, "hash files already downloaded again, even those olm verified before")
 	return cmd
 }
 
@@ -82,7 +84,9 @@ func runPull(ctx context.Context, o *pullOptions) error {
 		// A path, an import or an ollama model: already here, nothing to fetch.
 		return o.done(prog, ref, models.Pulled{Ref: ref, Paths: []string{ref.Path}}, "is a local file: nothing to pull")
 	}
-	pulled, err := models.Pull(ctx, d.Env.Store(), ref, d.hub(), prog.Event)
+	store := d.Env.Store()
+	store.Reverify = o.verify
+	pulled, err := models.Pull(ctx, store, ref, d.hub(), prog.Event)
 	if err != nil {
 		return fail(pullFailed(o.ios, d, ref.Name, "`olm pull "+o.name+"`", prog, err))
 	}

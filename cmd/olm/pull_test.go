@@ -109,3 +109,28 @@ func TestPullFlags(t *testing.T) {
 		t.Errorf("parsed %+v", got)
 	}
 }
+
+// TestPullVerifyRehashes: a second pull trusts the blob olm verified; --verify hashes it again.
+func TestPullVerifyRehashes(t *testing.T) {
+	fakeHub(t)
+	mustRun(t, "", "pull", "-q", tinyName)
+	phases := func(args ...string) string {
+		t.Helper()
+		out, _ := mustRun(t, "", append([]string{"pull", "--json", tinyName}, args...)...)
+		var ph []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var e jsonEvent
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			ph = append(ph, e.Phase)
+		}
+		return strings.Join(ph, " ")
+	}
+	if ph := phases(); strings.Contains(ph, "verify") || strings.Contains(ph, "download") || !strings.Contains(ph, "cached") {
+		t.Errorf("second pull: phases %s; want cached, no hashing", ph)
+	}
+	if ph := phases("--verify"); !strings.Contains(ph, "verify") || strings.Contains(ph, "download") {
+		t.Errorf("pull --verify: phases %s; want the cached file hashed", ph)
+	}
+}
