@@ -28,7 +28,7 @@ func CheckFit(info Info, ctx int, meminfo string) (Fit, error) {
 	need := info.Memory(ctx)
 	f := Fit{Need: need, RAM: ram, Fits: need.Total <= ram}
 	hb := download.HumanBytes
-	f.Reason = fmt.Sprintf("needs about %s (weights %s + KV cache %s at %d tokens)", hb(need.Total), hb(need.Weights), hb(need.KVCache), need.Context)
+	f.Reason = fmt.Sprintf("needs about %s (weights %s + KV cache %s at %d tokens + compute %s)", hb(need.Total), hb(need.Weights), hb(need.KVCache), need.Context, hb(need.Compute))
 	if f.Fits {
 		f.Reason += fmt.Sprintf(" of %s RAM", hb(ram))
 	} else {

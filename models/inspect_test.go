@@ -32,7 +32,7 @@ func TestInspect(t *testing.T) {
 		t.Errorf("bos %+v eos %+v", info.BOS, info.EOS)
 	}
 	mem := info.Memory(100)
-	if want := int64(2 * 2 * 100 * 2 * 4 * 2); mem.KVCache != want || mem.Total != mem.Weights+want || mem.Weights != info.WeightsSize {
+	if want := int64(2 * 2 * 100 * 2 * 4 * 2); mem.KVCache != want || mem.Compute <= 0 || mem.Total != mem.Weights+want+mem.Compute || mem.Weights != info.WeightsSize {
 		t.Errorf("memory %+v", mem)
 	}
 	if info.Memory(0).Context != 256 {
@@ -48,9 +48,27 @@ func TestInspect(t *testing.T) {
 
 func TestMemoryEstimateLlama2(t *testing.T) {
 	// 7B shapes from the catalog: 2*32*4096*32*128*2 bytes = 2 GiB of KV at 4096 tokens.
-	info := Info{NLayer: 32, NHeadKV: 32, HeadDim: 128, WeightsSize: 4 << 30}
-	if m := info.Memory(4096); m.KVCache != 2<<30 || m.Total != 6<<30 {
+	info := Info{NLayer: 32, NHead: 32, NHeadKV: 32, HeadDim: 128, NEmbd: 4096, NFF: 11008, NVocab: 32000, WeightsSize: 4 << 30}
+	if m := info.Memory(4096); m.KVCache != 2<<30 || m.Total != 6<<30+m.Compute {
 		t.Errorf("memory %+v", m)
+	}
+}
+
+// The compute buffer estimate against what llama.cpp ec98e2002 reported ("CPU compute
+// buffer size", olm run --verbose, flash attention off) for synthetic models of these shapes.
+func TestComputeEstimateMatchesLlamaCpp(t *testing.T) {
+	tiny := Info{NHead: 32, NEmbd: 2048, NFF: 5632, NVocab: 32000}
+	mistral := Info{NHead: 32, NEmbd: 4096, NFF: 14336, NVocab: 32000}
+	for _, c := range []struct {
+		name    string
+		info    Info
+		ctx     int
+		llamaMB float64
+	}{{"tinyllama", tiny, 512, 66.50}, {"tinyllama", tiny, 4096, 281.01}, {"mistral", mistral, 512, 113.01}, {"mistral", mistral, 4096, 300.01}} {
+		got := float64(c.info.Memory(c.ctx).Compute) / (1 << 20)
+		if r := got / c.llamaMB; r < 0.85 || r > 1.05 {
+			t.Errorf("%s at %d tokens: %.1f MiB, llama.cpp %.1f MiB (%.2fx)", c.name, c.ctx, got, c.llamaMB, r)
+		}
 	}
 }
 

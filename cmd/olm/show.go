@@ -115,8 +115,8 @@ func runShow(ctx context.Context, o *showOptions) error {
 		row("file", "%s (%s; read %s of it, the header only)", ref.Files[0], download.HumanBytes(info.FileSize), download.HumanBytes(info.Fetched))
 	}
 	mem := info.Memory(n)
-	row("memory", "about %s at %d tokens: weights %s + KV cache %s (f16)",
-		download.HumanBytes(mem.Total), n, download.HumanBytes(mem.Weights), download.HumanBytes(mem.KVCache))
+	row("memory", "about %s at %d tokens: weights %s + KV cache %s (f16) + compute %s",
+		download.HumanBytes(mem.Total), n, download.HumanBytes(mem.Weights), download.HumanBytes(mem.KVCache), download.HumanBytes(mem.Compute))
 	switch {
 	case fitErr != nil:
 		row("fits in RAM", "unknown (%v)", fitErr)
