@@ -164,12 +164,25 @@ func (r *repl) model(ctx context.Context, arg string) (bool, error) {
 	if r.Load == nil {
 		return false, errors.New("switching models is not available here")
 	}
+	current := r.Session.Model().Name
+	released := false
+	release := func() { r.Session.ReleaseModel(); released = true }
 	var m *Model
 	_, err := r.interruptible(ctx, func(ctx context.Context) (Answer, error) {
 		var err error
-		m, err = r.Load(ctx, arg)
+		m, err = r.Load(ctx, arg, release)
 		return Answer{}, err
 	})
+	if err != nil && released {
+		// The current model made room for one that did not load (or Ctrl-C stopped it):
+		// bring it back, so the chat goes on where it was.
+		back, rerr := r.Load(ctx, current, nil)
+		if rerr != nil {
+			return true, fmt.Errorf("%v; reloading %s failed too (%v): the chat ends here", err, current, rerr)
+		}
+		r.Session.SwitchModel(back)
+		return false, fmt.Errorf("%v (still chatting with %s)", err, current)
+	}
 	if err != nil {
 		return false, err
 	}

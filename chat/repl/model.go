@@ -19,8 +19,10 @@ type Model struct {
 }
 
 // Loader loads a model by name. The REPL calls it for /model; tests switch between tiny
-// models with it.
-type Loader func(ctx context.Context, name string) (*Model, error)
+// models with it. release, when not nil, is called once the name is resolved (and pulled),
+// just before the load: /model frees the current model there, so the new one gets all the
+// RAM and GPU memory (llama.cpp's fit sizes the offload to what is free).
+type Loader func(ctx context.Context, name string, release func()) (*Model, error)
 
 // OpenOptions say how to load one GGUF file for chat.
 type OpenOptions struct {

@@ -3,6 +3,7 @@ package repl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -150,21 +151,28 @@ func TestIsCommand(t *testing.T) {
 // vocabularies through the injected loader.
 func TestModelSwitchKeepsConversation(t *testing.T) {
 	var loaded []string
-	load := func(ctx context.Context, name string) (*Model, error) {
+	var s *Session
+	load := func(ctx context.Context, name string, release func()) (*Model, error) {
 		paths := map[string]string{"llama": llamaChatML, "qwen": qwenChatML}
 		p, ok := paths[name]
 		if !ok {
 			return nil, fmt.Errorf("no model %q", name)
 		}
+		if release != nil {
+			release()
+			if s.Model() != nil {
+				t.Error("release left the current model in place")
+			}
+		}
 		loaded = append(loaded, name)
 		return open(t, name, p, 512), nil
 	}
-	m, err := load(context.Background(), "llama")
+	m, err := load(context.Background(), "llama", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	notes := &syncBuffer{}
-	s, err := NewSession(m, Settings{Params: greedy(4), Notice: notes})
+	s, err = NewSession(m, Settings{Params: greedy(4), Notice: notes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +189,42 @@ func TestModelSwitchKeepsConversation(t *testing.T) {
 	}
 	if msgs := s.Messages(); len(msgs) != 4 || msgs[0].Content != "Hello" || msgs[2].Content != "yes" {
 		t.Fatalf("conversation after switching: %+v", msgs)
+	}
+}
+
+// TestModelSwitchFailureReloadsTheOldModel: /model frees the current model before loading
+// the next; when that load fails the old model comes back and answers.
+func TestModelSwitchFailureReloadsTheOldModel(t *testing.T) {
+	var calls []string
+	load := func(ctx context.Context, name string, release func()) (*Model, error) {
+		calls = append(calls, name)
+		if release != nil {
+			release()
+		}
+		if name == "broken" {
+			return nil, errors.New("broken.gguf: the file is truncated or corrupt")
+		}
+		return open(t, name, llamaChatML, 512), nil
+	}
+	m, err := load(context.Background(), "llama", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := &syncBuffer{}
+	s, err := NewSession(m, Settings{Params: greedy(4), Notice: notes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, errOut := runScript(t, s, lines("/model broken\nHello\n"), notes, load)
+	if strings.Join(calls, ",") != "llama,broken,llama" || s.Model() == nil || s.Model().Name != "llama" {
+		t.Fatalf("loads %v, model %v", calls, s.Model())
+	}
+	if !strings.Contains(errOut, "truncated or corrupt (still chatting with llama)") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if msgs := s.Messages(); len(msgs) != 2 || out == "" {
+		t.Errorf("no answer after the failed switch: %+v, out %q", msgs, out)
 	}
 }
 

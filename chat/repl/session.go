@@ -62,7 +62,9 @@ func NewSession(m *Model, s Settings) (*Session, error) {
 
 // Close frees the model and the sampler.
 func (s *Session) Close() {
-	s.model.Close()
+	if s.model != nil {
+		s.model.Close()
+	}
 	s.sampler.Close()
 }
 
@@ -103,11 +105,23 @@ func (s *Session) Set(key, value string) error {
 	return nil
 }
 
-// SwitchModel makes m answer from now on, keeping the conversation, and frees the old model.
+// SwitchModel makes m answer from now on, keeping the conversation, and frees the old model
+// unless ReleaseModel already did.
 func (s *Session) SwitchModel(m *Model) {
 	old := s.model
 	s.model, s.warned, s.sampled = m, false, nil // tokens of one vocabulary mean nothing in another
-	old.Close()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// ReleaseModel frees the current model ahead of a SwitchModel; until then the session
+// has no model and must not answer.
+func (s *Session) ReleaseModel() {
+	if s.model != nil {
+		s.model.Close()
+		s.model = nil
+	}
 }
 
 // Transcript is the conversation as /save writes it.

@@ -66,7 +66,7 @@ func runChat(ctx context.Context, o *chatOptions) error {
 		return errors.New("empty prompt: give -p some text")
 	}
 	o.gen.warnNoGPU(o.ios.Err)
-	m, err := o.loader(o.template)(ctx, o.model)
+	m, err := o.loader(o.template)(ctx, o.model, nil)
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,13 @@ func runChat(ctx context.Context, o *chatOptions) error {
 // loader loads models by name; --template applies to the model named on the command line
 // only, not to models switched to with /model.
 func (o *chatOptions) loader(override string) repl.Loader {
-	return func(ctx context.Context, name string) (*repl.Model, error) {
+	return func(ctx context.Context, name string, release func()) (*repl.Model, error) {
 		rm, err := resolveModel(ctx, o.ios, name)
 		if err != nil {
 			return nil, err
+		}
+		if release != nil {
+			release()
 		}
 		return repl.Open(ctx, repl.OpenOptions{Name: rm.Name, Path: rm.Path, CatalogTemplate: rm.Template,
 			Override: override, Model: o.gen.modelOptions(o.ios), Context: o.gen.contextOptions})
