@@ -2,6 +2,7 @@ package download
 
 import (
 	"context"
+	"crypto/sha256"
 	"io"
 	"net/http"
 	"os"
@@ -92,5 +93,15 @@ func getTo(b *testing.B, url string, w io.Writer, buf []byte, size int64) {
 	defer resp.Body.Close()
 	if n, err := io.CopyBuffer(w, resp.Body, buf); err != nil || n != size {
 		b.Fatal(n, err)
+	}
+}
+
+// BenchmarkSHA256 is the ceiling of one file's download: its hash runs on one core.
+func BenchmarkSHA256(b *testing.B) {
+	buf := randomBytes(1 << 20)
+	h := sha256.New()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		h.Write(buf)
 	}
 }
