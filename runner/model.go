@@ -13,11 +13,11 @@ static void olm_set_progress(struct llama_model_params *p, uintptr_t handle) {
 // olm_fit_gpu asks llama.cpp to fit the layers to free GPU memory for a context of n_ctx
 // tokens, as llama-cli does by default, leaving margin bytes free per device. It may
 // point p at the split and override buffers, which must outlive the load.
-static void olm_fit_gpu(const char *path, struct llama_model_params *p, uint32_t n_ctx, size_t margin,
+static _Bool olm_fit_gpu(const char *path, struct llama_model_params *p, uint32_t n_ctx, size_t margin,
 		float *split, struct llama_model_tensor_buft_override *tbo) {
 	struct llama_context_params cp = llama_context_default_params();
 	cp.n_ctx = n_ctx;
-	llama_params_fit(path, p, &cp, split, tbo, margin, n_ctx, GGML_LOG_LEVEL_ERROR);
+	return llama_params_fit(path, p, &cp, split, tbo, margin, n_ctx, GGML_LOG_LEVEL_ERROR);
 }
 */
 import "C"
@@ -120,11 +120,15 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
 }
 
-// fitGPU runs llama.cpp's fit, which creates and frees trial contexts, under freeMu.
+// fitGPU runs llama.cpp's fit, which creates and frees trial contexts, under freeMu. When
+// the fit fails (its reason is in the log), the model loads on the CPU rather than failing
+// for want of GPU memory.
 func fitGPU(path *C.char, p *C.struct_llama_model_params, nCtx int, split *C.float, tbo *C.struct_llama_model_tensor_buft_override) {
 	freeMu.Lock()
 	defer freeMu.Unlock()
-	C.olm_fit_gpu(path, p, C.uint32_t(nCtx), gpuMargin, split, tbo)
+	if !C.olm_fit_gpu(path, p, C.uint32_t(nCtx), gpuMargin, split, tbo) {
+		p.n_gpu_layers, p.tensor_split, p.tensor_buft_overrides = 0, nil, nil
+	}
 	releaseBackends()
 }
 
@@ -140,6 +144,8 @@ func loadFailure(last string) string {
 	case strings.Contains(last, "out of bounds") || strings.Contains(last, "within the file bounds") ||
 		strings.Contains(last, "failed to read"):
 		return "the file is truncated or corrupt (" + last + "); download it again"
+	case strings.Contains(last, "out of memory") || strings.Contains(last, "failed to allocate"):
+		return last + " (out of memory: offload fewer layers with --gpu-layers N, or pick a smaller quant)"
 	case last == "":
 		return "llama.cpp could not load the model (run with --verbose for its log)"
 	}
