@@ -39,7 +39,7 @@ func (f *genFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.ctx, "ctx", 0, "context size in tokens (default: the model's training context, at most 4096)")
 	fs.IntVarP(&f.threads, "threads", "t", 0, fmt.Sprintf("CPU threads (default: one per physical core not kept busy by other processes; %d here when idle)", runner.PhysicalCores()))
 	fs.IntVar(&f.batch, "batch", 2048, "prompt tokens evaluated per decode")
-	fs.IntVar(&f.gpuLayers, "gpu-layers", runner.AutoGPULayers, "layers to offload to the GPU: -1 as many as fit, 0 none (needs `make cuda`)")
+	fs.IntVar(&f.gpuLayers, "gpu-layers", runner.AutoGPULayers, "offload `N` layers to the GPU: -1 as many as fit, 0 none (GPU support: make cuda)")
 	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the model into memory instead of mapping it")
 	fs.BoolVar(&f.mlock, "mlock", false, "keep the model locked in RAM")
 	fs.StringArrayVar(&f.stop, "stop", nil, "stop at this string (repeatable); it is not printed")
