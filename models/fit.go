@@ -61,3 +61,20 @@ func TotalRAM(meminfo string) (int64, error) {
 	}
 	return 0, fmt.Errorf("read total RAM: no MemTotal line in %s", meminfo)
 }
+
+// GPULayersThatFit estimates how many of a model's layers fit in free bytes of GPU memory
+// beside the compute buffer and the 1 GiB that olm's fit leaves free: the weights and KV
+// cache spread evenly over the repeating layers and the output layer. It returns
+// NLayer+1 when everything fits.
+func GPULayersThatFit(info Info, need Memory, free int64) int {
+	layers := info.NLayer + 1
+	avail := free - need.Compute - 1<<30
+	if avail <= 0 || info.NLayer <= 0 {
+		return 0
+	}
+	perLayer := (need.Weights + need.KVCache) / int64(layers)
+	if perLayer <= 0 {
+		return layers
+	}
+	return int(min(avail/perLayer, int64(layers)))
+}

@@ -198,3 +198,22 @@ func TestCheckFit(t *testing.T) {
 		t.Error("no MemTotal accepted")
 	}
 }
+
+func TestGPULayersThatFit(t *testing.T) {
+	// A 7B: 32 repeating layers + output, 4 GiB of weights, 512 MiB of KV, 300 MiB compute.
+	info := Info{NLayer: 32}
+	need := Memory{Weights: 4 << 30, KVCache: 512 << 20, Compute: 300 << 20}
+	for _, c := range []struct {
+		free int64
+		want int
+	}{
+		{140 << 30, 33},                      // an H200: everything
+		{(1 << 30) + (300 << 20), 0},         // only the margin and the compute buffer
+		{(1 << 30) + (300 << 20) + 1<<30, 7}, // 1 GiB for layers of 4.5 GiB/33 each
+		{0, 0},
+	} {
+		if got := GPULayersThatFit(info, need, c.free); got != c.want {
+			t.Errorf("free %d MiB: %d layers, want %d", c.free>>20, got, c.want)
+		}
+	}
+}

@@ -62,6 +62,11 @@ func TestGPUBackendIsLoadedListedAndQuiet(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("stderr without --verbose: %q", errOut)
 	}
+	// olm show says how much of a model the GPU takes.
+	out, errOut, code = runBin(t, libs, "show", tinyModel)
+	if code != 0 || !strings.Contains(out, "fits on GPU") || !strings.Contains(out, "layers on olm test GPU (6.0 GiB free)") {
+		t.Errorf("show with a GPU: exit %d, stdout:\n%s\nstderr: %s", code, out, errOut)
+	}
 	// ...and shown with --verbose.
 	_, errOut, _ = runBin(t, libs, "--version", "--verbose")
 	if !strings.Contains(errOut, "fake_gpu_init: found 1 fake GPU") {
@@ -73,6 +78,9 @@ func TestNoGPUSaysWhy(t *testing.T) {
 	out, _, code := runBin(t, "", "--version")
 	if code != 0 || !strings.Contains(out, "GPU: none") {
 		t.Fatalf("exit %d: %s", code, out)
+	}
+	if out, _, _ := runBin(t, "", "show", tinyModel); !strings.Contains(out, "fits in RAM") || strings.Contains(out, "fits on GPU") {
+		t.Errorf("show without a GPU:\n%s", out)
 	}
 
 	// run and chat still answer, on the CPU, and say why --gpu-layers did nothing.

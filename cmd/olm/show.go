@@ -12,6 +12,7 @@ import (
 	"github.com/olm-dev/olm/chat/template"
 	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
+	"github.com/olm-dev/olm/runner"
 )
 
 type showOptions struct {
@@ -125,7 +126,32 @@ func runShow(ctx context.Context, o *showOptions) error {
 	default:
 		row("fits in RAM", "no: %s", fit.Reason)
 	}
+	if gpus := runner.GPUs(); len(gpus) > 0 {
+		row("fits on GPU", "%s", gpuFitLine(info, mem, gpus))
+	}
 	return tw.Flush()
+}
+
+// gpuFitLine says how much of the model the default --gpu-layers would put on the GPUs.
+func gpuFitLine(info models.Info, mem models.Memory, gpus []runner.GPU) string {
+	var free uint64
+	for _, g := range gpus {
+		free += g.FreeBytes
+	}
+	where := gpus[0].Description
+	if len(gpus) > 1 {
+		where = fmt.Sprintf("%d GPUs", len(gpus))
+	}
+	all := info.NLayer + 1
+	hb := func(n uint64) string { return download.HumanBytes(int64(n)) }
+	switch n := models.GPULayersThatFit(info, mem, int64(free)); {
+	case n >= all:
+		return fmt.Sprintf("yes: all %d layers on %s (%s free)", all, where, hb(free))
+	case n > 0:
+		return fmt.Sprintf("partly: about %d of %d layers on %s (%s free); the rest runs on the CPU", n, all, where, hb(free))
+	default:
+		return fmt.Sprintf("no: %s has %s free; the model runs on the CPU", where, hb(free))
+	}
 }
 
 func templateLine(info models.Info, ref models.Ref) string {
