@@ -227,6 +227,13 @@ func wrapDevices() { C.olm_wrap_devices() }
 // releaseBackends frees the backends released since the last call; hold freeMu.
 func releaseBackends() { C.olm_release_backends() }
 
+// releaseNow frees what a load or a failed context creation released.
+func releaseNow() {
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	releaseBackends()
+}
+
 // heldBackends is the number of backends alive or awaiting release, for tests.
 func heldBackends() int { return int(C.olm_held_count()) }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/olm-dev/olm/synth"
@@ -74,5 +75,18 @@ func TestContextBackendsAreReleased(t *testing.T) {
 		if n := heldBackends(); n != before {
 			t.Fatalf("after Close %d backends are held, %d before the context", n, before)
 		}
+	}
+}
+
+func TestCheckKVFits(t *testing.T) {
+	if err := checkKVFits(4096, 2<<30, 24<<30); err != nil {
+		t.Errorf("2 GiB of KV on a 24 GiB machine: %v", err)
+	}
+	if err := checkKVFits(4096, 1<<30, 0); err != nil {
+		t.Errorf("unknown memory must not refuse: %v", err)
+	}
+	err := checkKVFits(1<<30, 64<<30, 24<<30)
+	if err == nil || !strings.Contains(err.Error(), "--ctx 1073741824") || !strings.Contains(err.Error(), "64.0 GiB") || !strings.Contains(err.Error(), "lower --ctx") {
+		t.Errorf("64 GiB of KV on a 24 GiB machine: %v", err)
 	}
 }

@@ -136,9 +136,13 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		}
 		*kv.dst = C.enum_ggml_type(t)
 	}
+	if err := checkKVFits(o.Ctx, m.kvCacheBytes(o.Ctx, p.type_k, p.type_v), machineMemory()); err != nil {
+		return nil, err
+	}
 	takeLastError()
 	c := C.llama_init_from_model(m.m, p)
 	if c == nil {
+		releaseNow() // the backends the failed context had made
 		msg := takeLastError()
 		if msg == "" {
 			msg = "llama.cpp could not create the context (too little memory for --ctx?)"

@@ -111,10 +111,7 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 
 	takeLastError()
 	m := C.llama_model_load_from_file(cpath, params)
-	// The load may have made and freed a backend for async uploads (CUDA): free it now.
-	freeMu.Lock()
-	releaseBackends()
-	freeMu.Unlock()
+	releaseNow() // the load may have made and freed a backend for async uploads (CUDA)
 	if m == nil {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
