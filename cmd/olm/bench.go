@@ -224,6 +224,9 @@ func (o *benchOptions) sweep() (runner.BenchSweep, error) {
 			return s, fmt.Errorf("--flash-attn %s: use 0, 1 or 0,1", o.flashAttn)
 		}
 	}
+	if slices.ContainsFunc(s.GPULayers, func(n int) bool { return n < 0 }) {
+		return s, fmt.Errorf("--gpu-layers %s: layer counts must be 0 or more (99: all)", o.gpuLayers)
+	}
 	// Rows that say n_gpu_layers 99 but ran on the CPU would mislead whoever
 	// compares them, so unlike run and chat, bench refuses.
 	if slices.ContainsFunc(s.GPULayers, func(n int) bool { return n != 0 }) {

@@ -85,6 +85,7 @@ func TestBenchBadInputWritesNothing(t *testing.T) {
 		{[]string{tinyModel, "-pg", "5"}, "--pg 5"},
 		{[]string{tinyModel, "-fa", "2"}, "--flash-attn 2"},
 		{[]string{tinyModel, "-t", "999"}, "--threads 999"},
+		{[]string{tinyModel, "-ngl", "-5"}, "--gpu-layers -5: layer counts must be 0 or more"},
 		{[]string{tinyModel, "-p", "512", "-n", "none"}, "trained for 256"},
 		{[]string{"--synthetic", "no-such-model"}, "unknown model"},
 	}
