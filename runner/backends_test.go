@@ -62,6 +62,10 @@ func TestContextBackendsAreReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	// Sizes llama.cpp cannot take, or this machine cannot hold, fail at once.
+	if _, err := m.NewContext(ContextOptions{Ctx: 1 << 32, Threads: 1}); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("--ctx 2^32: %v", err)
+	}
 	before := heldBackends()
 	for range 3 {
 		c, err := m.NewContext(ContextOptions{Ctx: 64, Threads: 1})

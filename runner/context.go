@@ -19,6 +19,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 	"unsafe"
@@ -90,6 +91,9 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	}
 	if o.Ctx <= 0 {
 		return nil, fmt.Errorf("--ctx %d: the context must hold at least one token", o.Ctx)
+	}
+	if o.Ctx > math.MaxInt32 { // llama.cpp's n_ctx is 32-bit
+		return nil, fmt.Errorf("--ctx %d: at most %d tokens", o.Ctx, math.MaxInt32)
 	}
 	if o.Batch < 0 || o.UBatch < 0 {
 		return nil, fmt.Errorf("--batch %d / --ubatch %d: batch sizes must be positive", o.Batch, o.UBatch)
