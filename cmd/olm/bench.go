@@ -53,7 +53,7 @@ func newBenchCmd(ios *ioStreams, runF func(context.Context, *benchOptions) error
 		Example: "  olm bench --synthetic mistral\n" +
 			"  olm bench ./tinyllama.Q4_0.gguf -t 1,2 -p 512 -n 128 -o json --save base.json\n" +
 			"  olm bench ./tinyllama.Q4_0.gguf --baseline base.json --plot speed.svg",
-		Args: cobra.MinimumNArgs(1),
+		Args: argsBetween(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.models = args
 			if runF != nil {

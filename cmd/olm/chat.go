@@ -37,7 +37,7 @@ func newChatCmd(ios *ioStreams, g *globalOptions, runF func(context.Context, *ch
 		Example: "  olm chat ./qwen2.5-0.5b-instruct-q4_k_m.gguf\n" +
 			"  olm chat ./model.gguf -p \"Why is the sky blue?\" --json\n" +
 			"  printf 'Hello\\n/stats\\n/exit\\n' | olm chat ./model.gguf",
-		Args: cobra.ExactArgs(1),
+		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.model = args[0]
 			if runF != nil {

@@ -66,7 +66,7 @@ func TestChatBadInput(t *testing.T) {
 		{[]string{"chat", tinyModel, "-p", "hi", "--template", "/nonexistent.jinja"}, "--template"},
 		{[]string{"chat", "/nonexistent.gguf", "-p", "hi"}, "no such file"},
 		{[]string{"chat", tinyModel, "--temp", "-1"}, "--temp -1"},
-		{[]string{"chat"}, "accepts 1 arg"},
+		{[]string{"chat"}, "chat needs MODEL"},
 	}
 	for _, c := range cases {
 		out, errOut, code := runOLM(t, "", c.args...)

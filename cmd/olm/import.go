@@ -27,7 +27,7 @@ func newImportCmd(ios *ioStreams, runF func(context.Context, *importOptions) err
 			"it is: nothing is copied, and `olm rm NAME` only forgets the name. The name defaults to the\n" +
 			"file name without .gguf.",
 		Example: "  olm import ~/models/mistral-7b-instruct-v0.2.Q4_K_M.gguf --name my-mistral",
-		Args:    cobra.ExactArgs(1),
+		Args:    argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.path = args[0]
 			if runF != nil {

@@ -29,7 +29,7 @@ func newListCmd(ios *ioStreams, runF func(context.Context, *listOptions) error) 
 		Long: "List the models olm can run without downloading: GGUFs in the Hugging Face hub cache\n" +
 			"(pulled by olm, hf download or llama.cpp -hf), files registered with `olm import`, and\n" +
 			"models pulled by ollama (used in place). NAME is what to pass to olm run.",
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -94,7 +94,7 @@ func newCatalogCmd(ios *ioStreams, runF func(context.Context, *catalogOptions) e
 		Long: "List the catalog: each model's default quantization (what `olm pull NAME` fetches), its\n" +
 			"download size and whether it is already on this machine. --all lists every quantization.\n" +
 			"Any other GGUF repo works too: olm pull hf.co/OWNER/REPO.",
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o)

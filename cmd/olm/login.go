@@ -28,7 +28,7 @@ func newLoginCmd(ios *ioStreams, runF func(context.Context, *loginOptions) error
 			"prints it. HF_TOKEN, when set, wins over the stored token. The token is read from stdin\n" +
 			"(typed without echo on a terminal) unless --token is given.",
 		Example: "  olm login\n  echo \"$TOKEN\" | olm login",
-		Args:    cobra.NoArgs,
+		Args:    argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o)

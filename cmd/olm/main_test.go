@@ -114,7 +114,7 @@ func TestRunBadInput(t *testing.T) {
 		{"empty prompt", "", []string{"run", tinyModel, ""}, "empty prompt"},
 		{"blank stdin", "  \n", []string{"run", tinyModel}, "empty prompt"},
 		{"not a number", "", []string{"run", tinyModel, "hi", "-n", "lots"}, "invalid argument"},
-		{"no model", "", []string{"run"}, "accepts between 1 and 2 arg"},
+		{"no model", "", []string{"run"}, "run needs MODEL [PROMPT]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,5 +142,22 @@ func TestRunContextFullSaysSo(t *testing.T) {
 	}
 	if out == "" || !strings.Contains(errOut, "context is full") {
 		t.Fatalf("stdout %q, stderr %q", out, errOut)
+	}
+}
+
+func TestMissingArgumentsSayWhatToType(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pull"}, "pull needs MODEL, e.g. `olm pull mistral`"},
+		{[]string{"run"}, "run needs MODEL [PROMPT], e.g. `olm run "},
+		{[]string{"run", "m", "two", "words"}, "run takes MODEL [PROMPT], got 3 arguments: quote text that has spaces"},
+		{[]string{"list", "x"}, `list takes no arguments, got ["x"]`},
+	} {
+		_, errOut, code := runOLM(t, "", c.args...)
+		if code != 1 || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("olm %v: exit %d, stderr %q, want one line with %q", c.args, code, errOut, c.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func newPullCmd(ios *ioStreams, runF func(context.Context, *pullOptions) error) 
 			"HF_TOKEN, or the token stored by `olm login`, opens gated repos.",
 		Example: "  olm pull mistral\n  olm pull mistral-7b-instruct-v0.2:q5_k_m\n" +
 			"  olm pull hf.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q8_0 --json | jq -c .",
-		Args: cobra.ExactArgs(1),
+		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if runF != nil {

@@ -28,7 +28,7 @@ func newRmCmd(ios *ioStreams, runF func(context.Context, *rmOptions) error) *cob
 			"snapshot still uses them (those are kept and listed). An imported model is forgotten; its\n" +
 			"file is never deleted. ollama's models are left to ollama.",
 		Example: "  olm rm mistral\n  olm rm hf.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF:qwen2.5-0.5b-instruct-q8_0.gguf",
-		Args:    cobra.MinimumNArgs(1),
+		Args:    argsBetween(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.names = args
 			if runF != nil {

@@ -165,7 +165,7 @@ func newRunCmd(ios *ioStreams, g *globalOptions, runF func(context.Context, *run
 			"a model not on this machine is pulled first. The prompt comes from the argument or, when piped, from stdin.\n" +
 			"Only the model's text goes to stdout; everything else goes to stderr.",
 		Example: "  olm run ./tinyllama.gguf \"Once upon a time\" -n 64\n  echo 'The capital of France is' | olm run ./model.gguf --temp 0",
-		Args:    cobra.RangeArgs(1, 2),
+		Args:    argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.model = args[0]
 			if len(args) == 2 {

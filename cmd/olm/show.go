@@ -39,7 +39,7 @@ func newShowCmd(ios *ioStreams, runF func(context.Context, *showOptions) error) 
 			"requests (typically a few MB), to answer \"will it fit?\" before the download.",
 		Example: "  olm show mistral\n  olm show --remote mixtral --ctx 8192\n" +
 			"  olm show qwen --template\n  olm show qwen --template --messages chat.json > prompt.txt",
-		Args: cobra.ExactArgs(1),
+		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if runF != nil {
