@@ -30,6 +30,17 @@ type genFlags struct {
 	// Without --threads, the CPU load during the model's load decides the thread count.
 	loadStart runner.CPUSample
 	notices   io.Writer
+	// The machine seam of that choice (nil: runner.SampleCPU and runner.PhysicalCores), so
+	// tests can play a busy machine.
+	sampleCPU func() (runner.CPUSample, error)
+	cores     func() int
+}
+
+func (f *genFlags) sample() (runner.CPUSample, error) {
+	if f.sampleCPU != nil {
+		return f.sampleCPU()
+	}
+	return runner.SampleCPU()
 }
 
 func (f *genFlags) register(fs *pflag.FlagSet) {
@@ -79,7 +90,7 @@ func (f *genFlags) validate() error {
 func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
 	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers, FitContext: f.ctx}
 	if !f.fs.Changed("threads") {
-		f.loadStart, _ = runner.SampleCPU()
+		f.loadStart, _ = f.sample()
 		f.notices = ios.Err
 	}
 	if ios.ErrTTY {
@@ -102,18 +113,25 @@ func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
 	if n == 0 {
 		n = defaultCtx(m.TrainCtx())
 	}
-	threads := f.threads
-	if threads == 0 {
-		threads = f.threadsForLoad()
+	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: f.threadCount()}
+}
+
+// threadCount is --threads, or else what the load during the model's load leaves free.
+func (f *genFlags) threadCount() int {
+	if f.threads != 0 {
+		return f.threads
 	}
-	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: threads}
+	return f.threadsForLoad()
 }
 
 // threadsForLoad gives each core that other processes leave free one thread, judged by
 // their CPU use while the model loaded; a load too short to judge keeps all cores.
 func (f *genFlags) threadsForLoad() int {
 	cores := runner.PhysicalCores()
-	now, err := runner.SampleCPU()
+	if f.cores != nil {
+		cores = f.cores()
+	}
+	now, err := f.sample()
 	if err != nil || f.loadStart.At.IsZero() || now.At.Sub(f.loadStart.At) < runner.MinLoadWindow {
 		return cores
 	}
