@@ -99,6 +99,9 @@ func TestNoGPUSaysWhy(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(junk, "libggml-cuda.so"), []byte("not a library"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if out, _, _ := runBin(t, junk, "--version"); !strings.Contains(out, "GPU: none: the GPU backend did not load") {
+		t.Errorf("--version with a junk backend:\n%s", out)
+	}
 	out, errOut, code = runBin(t, junk, "run", tinyModel, "Hello", "-n", "4", "--temp", "0", "--gpu-layers", "99")
 	if code != 0 || out == "" || !strings.Contains(errOut, "did not load") || !strings.Contains(errOut, "libggml-cuda.so") {
 		t.Errorf("junk backend: exit %d, stdout %q, stderr %q", code, out, errOut)

@@ -66,7 +66,7 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 }
 
 func versionString() string {
-	gpu := "none"
+	gpu := "none: " + runner.NoGPUReason()
 	if gs := runner.GPUs(); len(gs) > 0 {
 		var d []string
 		for _, g := range gs {
