@@ -113,15 +113,18 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	if o.Batch == 0 {
 		o.Batch = 2048
 	}
-	o.Batch = min(o.Batch, o.Ctx)
 	if o.UBatch == 0 {
 		o.UBatch = 512
 	}
-	o.UBatch = min(o.UBatch, o.Batch)
 	p := C.llama_context_default_params()
 	p.n_ctx = C.uint32_t(o.Ctx)
-	p.n_batch = C.uint32_t(o.Batch)
-	p.n_ubatch = C.uint32_t(o.UBatch)
+	// llama.cpp gets the batch sizes as asked and clamps them to its padded context itself,
+	// as it does for llama-bench, so both reserve the same graphs; olm's own batch never
+	// holds more than the context.
+	p.n_batch = C.uint32_t(min(o.Batch, math.MaxInt32))
+	p.n_ubatch = C.uint32_t(min(o.UBatch, math.MaxInt32))
+	o.Batch = min(o.Batch, o.Ctx)
+	o.UBatch = min(o.UBatch, o.Batch)
 	p.n_seq_max = 1
 	p.n_threads = C.int32_t(o.Threads)
 	p.n_threads_batch = C.int32_t(o.ThreadsBatch)
