@@ -17,6 +17,9 @@ type conversation struct {
 
 func fold(msgs []Message) (conversation, error) {
 	var c conversation
+	if err := checkRoles(msgs); err != nil {
+		return c, err
+	}
 	pending := ""
 	for i, m := range msgs {
 		switch m.Role {
@@ -32,8 +35,6 @@ func fold(msgs []Message) (conversation, error) {
 			c.turns = append(c.turns, m)
 		case RoleAssistant:
 			c.turns = append(c.turns, m)
-		default:
-			return c, fmt.Errorf("message %d: role %q is not supported (want system, user or assistant)", i, m.Role)
 		}
 	}
 	if pending != "" {
@@ -184,96 +185,48 @@ func renderTulu(b *builder, msgs []Message, addGen bool) error {
 	return nil
 }
 
-func renderOASST(b *builder, msgs []Message, addGen bool) error {
-	c, err := fold(msgs)
-	if err != nil {
-		return err
-	}
-	if c.hasSystem {
-		b.raw("<|system|>")
-		b.lit(c.system)
-		b.raw("<|endoftext|>")
-	}
-	for _, m := range c.turns {
-		if m.Role == RoleUser {
-			b.raw("<|prompter|>")
-		} else {
-			b.raw("<|assistant|>")
+// turnMarks are the strings a role-limited format puts around a folded conversation: a
+// prefix for the system prompt and for each role, end after every part, gen to invite
+// the answer.
+type turnMarks struct{ system, user, assistant, end, gen string }
+
+var (
+	oasstMarks    = turnMarks{"<|system|>", "<|prompter|>", "<|assistant|>", "<|endoftext|>", "<|assistant|>"}
+	gpt4allMarks  = turnMarks{"", "### Instruction:\n", "### Response:\n", "\n\n", "### Response:\n"}
+	falconMarks   = turnMarks{"System: ", "User: ", "Assistant: ", "\n", "Assistant:"}
+	openmathMarks = turnMarks{"System: ", "User: ", "Assistant: ", "\n\n", "Assistant:"}
+)
+
+// renderTurns writes the folded conversation with marks (OpenAssistant, GPT4All, and the
+// "Role: text" lines of Falcon and OpenMath); defaultSystem applies when none is given.
+func renderTurns(marks turnMarks, defaultSystem string) func(*builder, []Message, bool) error {
+	return func(b *builder, msgs []Message, addGen bool) error {
+		c, err := fold(msgs)
+		if err != nil {
+			return err
 		}
-		b.lit(m.Content)
-		b.raw("<|endoftext|>")
-	}
-	if addGen {
-		b.raw("<|assistant|>")
-	}
-	return nil
-}
-
-func renderGPT4All(b *builder, msgs []Message, addGen bool) error {
-	c, err := fold(msgs)
-	if err != nil {
-		return err
-	}
-	if c.hasSystem {
-		b.lit(c.system)
-		b.raw("\n\n")
-	}
-	for _, m := range c.turns {
-		if m.Role == RoleUser {
-			b.raw("### Instruction:\n")
-		} else {
-			b.raw("### Response:\n")
+		if !c.hasSystem && defaultSystem != "" {
+			c.system, c.hasSystem = defaultSystem, true
 		}
-		b.lit(m.Content)
-		b.raw("\n\n")
-	}
-	if addGen {
-		b.raw("### Response:\n")
-	}
-	return nil
-}
-
-// renderDialogue writes "Role: text" lines, the shape of the Falcon and
-// OpenMath conventions; sep ends each turn.
-func renderDialogue(b *builder, c conversation, sep string, addGen bool) {
-	if c.hasSystem {
-		b.raw("System: ")
-		b.lit(c.system)
-		b.raw(sep)
-	}
-	for _, m := range c.turns {
-		if m.Role == RoleUser {
-			b.raw("User: ")
-		} else {
-			b.raw("Assistant: ")
+		if c.hasSystem {
+			b.raw(marks.system)
+			b.lit(c.system)
+			b.raw(marks.end)
 		}
-		b.lit(m.Content)
-		b.raw(sep)
+		for _, m := range c.turns {
+			if m.Role == RoleUser {
+				b.raw(marks.user)
+			} else {
+				b.raw(marks.assistant)
+			}
+			b.lit(m.Content)
+			b.raw(marks.end)
+		}
+		if addGen {
+			b.raw(marks.gen)
+		}
+		return nil
 	}
-	if addGen {
-		b.raw("Assistant:")
-	}
-}
-
-func renderFalcon(b *builder, msgs []Message, addGen bool) error {
-	c, err := fold(msgs)
-	if err != nil {
-		return err
-	}
-	renderDialogue(b, c, "\n", addGen)
-	return nil
-}
-
-func renderOpenMath(b *builder, msgs []Message, addGen bool) error {
-	c, err := fold(msgs)
-	if err != nil {
-		return err
-	}
-	if !c.hasSystem {
-		c.system, c.hasSystem = openmathSystem, true
-	}
-	renderDialogue(b, c, "\n\n", addGen)
-	return nil
 }
 
 // renderNone is raw completion: a base model continues the text it is given.
