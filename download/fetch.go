@@ -85,8 +85,12 @@ type fetcher struct {
 	st *state
 }
 
-func (f *fetcher) partial() string   { return f.dst + ".partial" }
-func (f *fetcher) statePath() string { return f.dst + ".partial.json" }
+func (f *fetcher) partial() string   { return partialPath(f.dst) }
+func (f *fetcher) statePath() string { return statePath(f.dst) }
+
+// partialPath and statePath are where a Fetch to dst keeps its bytes and its progress.
+func partialPath(dst string) string { return dst + ".partial" }
+func statePath(dst string) string   { return dst + ".partial.json" }
 
 func (f *fetcher) run(ctx context.Context) error {
 	if err := f.open(); err != nil {
@@ -174,11 +178,7 @@ func (f *fetcher) preflight() error {
 func (f *fetcher) doneBytes() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var n int64
-	for _, c := range f.st.Chunks {
-		n += c.Done
-	}
-	return n
+	return f.st.done()
 }
 
 // frontier is the end of the contiguous downloaded prefix.

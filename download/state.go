@@ -32,6 +32,15 @@ type chunk struct {
 
 func (c *chunk) complete() bool { return c.Done >= c.Size }
 
+// done is how many bytes the chunks hold.
+func (s *state) done() int64 {
+	var n int64
+	for _, c := range s.Chunks {
+		n += c.Done
+	}
+	return n
+}
+
 // frontier is the end of the contiguous downloaded prefix.
 func (s *state) frontier() int64 {
 	for _, c := range s.Chunks {
@@ -129,16 +138,12 @@ func (s *state) save(path string) error {
 // Resumable is how many bytes of r an interrupted Fetch to dst left that the next Fetch
 // keeps instead of downloading again: 0 when there is nothing of r to resume.
 func Resumable(r Remote, dst string) int64 {
-	s, err := loadState(dst + ".partial.json")
+	s, err := loadState(statePath(dst))
 	if err != nil || !s.matches(r) {
 		return 0
 	}
-	if _, err := os.Stat(dst + ".partial"); err != nil {
+	if _, err := os.Stat(partialPath(dst)); err != nil {
 		return 0
 	}
-	var n int64
-	for _, c := range s.Chunks {
-		n += c.Done
-	}
-	return n
+	return s.done()
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -157,12 +158,7 @@ func (c *Context) stopsOnControl(t Token, stops []string) bool {
 		return false
 	}
 	text := string(c.model.Piece(nil, t, true))
-	for _, s := range stops {
-		if text != "" && strings.Contains(text, s) {
-			return true
-		}
-	}
-	return false
+	return text != "" && slices.ContainsFunc(stops, func(s string) bool { return strings.Contains(text, s) })
 }
 
 func commonPrefix(a, b []Token) int {

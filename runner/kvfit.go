@@ -17,10 +17,7 @@ static double olm_kv_bytes(const struct llama_model *m, double n_ctx, enum ggml_
 */
 import "C"
 
-import (
-	"fmt"
-	"syscall"
-)
+import "fmt"
 
 // kvCacheBytes estimates the KV cache of ctx tokens with the given cache types.
 func (m *Model) kvCacheBytes(ctx int, typeK, typeV C.enum_ggml_type) float64 {
@@ -29,11 +26,7 @@ func (m *Model) kvCacheBytes(ctx int, typeK, typeV C.enum_ggml_type) float64 {
 
 // machineMemory is the RAM plus the GPUs' memory: more than any context can use.
 func machineMemory() float64 {
-	var total float64
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) == nil {
-		total = float64(si.Totalram) * float64(si.Unit)
-	}
+	total := float64(totalRAM())
 	for _, g := range GPUs() {
 		total += float64(g.TotalBytes)
 	}

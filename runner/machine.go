@@ -24,11 +24,17 @@ func DescribeMachine() Machine {
 	if syscall.Uname(&u) == nil {
 		m.OS += " " + utsString(u.Release[:])
 	}
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) == nil {
-		m.RAM = uint64(si.Totalram) * uint64(si.Unit)
-	}
+	m.RAM = totalRAM()
 	return m
+}
+
+// totalRAM is the machine's RAM in bytes, 0 when unknown.
+func totalRAM() uint64 {
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) != nil {
+		return 0
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
 }
 
 func (m Machine) fill(r *BenchRow) {

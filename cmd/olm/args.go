@@ -20,7 +20,7 @@ func argsBetween(min, max int) cobra.PositionalArgs {
 		switch {
 		case len(args) < min:
 			return fmt.Errorf("%s needs %s%s", cmd.Name(), what, example)
-		case max >= 0 && len(args) > max && max == 0:
+		case max == 0 && len(args) > 0:
 			return fmt.Errorf("%s takes no arguments, got %q", cmd.Name(), args)
 		case max >= 0 && len(args) > max:
 			return fmt.Errorf("%s takes %s, got %d arguments: quote text that has spaces", cmd.Name(), what, len(args))
