@@ -56,6 +56,10 @@ type ContextOptions struct {
 	ThreadsBatch int // prompt threads (default: Threads)
 	FlashAttn    FlashAttn
 	TypeK, TypeV string // KV cache types, "" = f16
+	// Seqs is how many sequences the context decodes together (0 or 1: one). With more,
+	// the KV cache is unified: its Ctx cells are shared by all sequences, as llama-server
+	// does, so one long conversation and several short ones fit the same cache.
+	Seqs int
 }
 
 // Context is a llama.cpp context plus everything the generation loop reuses between
@@ -67,6 +71,7 @@ type Context struct {
 	batch  C.struct_llama_batch
 	nBatch int
 	nCtx   int
+	nSeq   int
 
 	piece    *C.char // scratch for one token's text, C memory so cgo never copies
 	pieceCap int
@@ -125,7 +130,11 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	p.n_ubatch = C.uint32_t(min(o.UBatch, math.MaxInt32))
 	o.Batch = min(o.Batch, o.Ctx)
 	o.UBatch = min(o.UBatch, o.Batch)
-	p.n_seq_max = 1
+	if o.Seqs < 0 || o.Seqs > 256 {
+		return nil, fmt.Errorf("--parallel %d: use 1 to 256 sequences", o.Seqs)
+	}
+	p.n_seq_max = C.uint32_t(max(o.Seqs, 1))
+	p.kv_unified = C.bool(o.Seqs > 1)
 	p.n_threads = C.int32_t(o.Threads)
 	p.n_threads_batch = C.int32_t(o.ThreadsBatch)
 	p.flash_attn_type = C.enum_llama_flash_attn_type(o.FlashAttn)
@@ -182,6 +191,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		batch:    C.llama_batch_init(C.int32_t(o.Batch), 0, 1),
 		nBatch:   o.Batch,
 		nCtx:     int(C.llama_n_ctx(c)),
+		nSeq:     max(o.Seqs, 1),
 		piece:    (*C.char)(C.malloc(pieceCap)),
 		pieceCap: pieceCap,
 	}

@@ -77,16 +77,11 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 		return res, errors.New("generate: no sampler")
 	}
 	smpl := o.Sampler
-	smpl.Reset()
-	if smpl.hasPenalties() {
-		for _, t := range prompt[max(0, len(prompt)-max(smpl.params.RepeatLastN, 0)):] {
-			smpl.Accept(t)
-		}
-	}
+	smpl.Prime(prompt)
 
 	// Reuse the cache: keep the common prefix, but always evaluate at least the last prompt
 	// token, whose logits the first sample needs.
-	keep := min(commonPrefix(c.cached, prompt), len(prompt)-1)
+	keep := min(CommonPrefix(c.cached, prompt), len(prompt)-1)
 	c.trimTo(keep)
 	res.PromptEvaluated = len(prompt) - keep
 	c.ResetPerf()
@@ -101,7 +96,7 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 		return res, fmt.Errorf("evaluate prompt: %w", err)
 	}
 
-	stream := newTextStream(o.Stop, emit)
+	stream := NewTextStream(o.Stop, emit)
 	var pieceLen C.int
 	tok := C.olm_sample(c.c, smpl.s, c.model.vocab, c.piece, C.int(c.pieceCap), &pieceLen)
 	res.PromptTime = time.Since(start)
@@ -118,11 +113,11 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 		}
 		res.GenTokens++
 		piece := unsafe.Slice((*byte)(unsafe.Pointer(c.piece)), int(pieceLen))
-		if len(piece) == 0 && c.stopsOnControl(Token(tok), o.Stop) {
+		if len(piece) == 0 && c.model.StopsOnControl(Token(tok), o.Stop) {
 			res.Reason = StopString
 			break
 		}
-		stopped, err := stream.push(piece)
+		stopped, err := stream.Push(piece)
 		if err != nil {
 			return finish(err)
 		}
@@ -148,20 +143,21 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 		}
 		c.cached = append(c.cached, Token(prev))
 	}
-	return finish(stream.flush())
+	return finish(stream.Flush())
 }
 
-// stopsOnControl handles control tokens (rendered as nothing) whose special text is a stop
+// StopsOnControl handles control tokens (rendered as nothing) whose special text is a stop
 // string, e.g. "<|im_end|>" in a model whose vocabulary does not mark it as end of turn.
-func (c *Context) stopsOnControl(t Token, stops []string) bool {
+func (m *Model) StopsOnControl(t Token, stops []string) bool {
 	if len(stops) == 0 {
 		return false
 	}
-	text := string(c.model.Piece(nil, t, true))
+	text := string(m.Piece(nil, t, true))
 	return text != "" && slices.ContainsFunc(stops, func(s string) bool { return strings.Contains(text, s) })
 }
 
-func commonPrefix(a, b []Token) int {
+// CommonPrefix is the number of leading tokens a and b share.
+func CommonPrefix(a, b []Token) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		if a[i] != b[i] {

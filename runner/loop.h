@@ -84,4 +84,20 @@ static inline int olm_bench_gen(struct llama_context *ctx, struct llama_batch *b
 	}
 	return 0;
 }
+// olm_decode_sample decodes the batch as the caller filled it, then draws one token for each
+// of n sequences: from the logits at batch index idx[i] with sampler smpls[i], its text
+// rendered into pieces + i*cap. One cgo call per step whatever the number of sequences.
+static inline int olm_decode_sample(struct llama_context *ctx, struct llama_batch *b, int n, const int *idx,
+                                    struct llama_sampler **smpls, llama_token *out, char *pieces, int cap, int *lens) {
+	int rc = llama_decode(ctx, *b);
+	if (rc != 0) return rc;
+	const struct llama_vocab *vocab = llama_model_get_vocab(llama_get_model(ctx));
+	for (int i = 0; i < n; i++) {
+		llama_token t = llama_sampler_sample(smpls[i], ctx, idx[i]);
+		int k = llama_token_to_piece(vocab, t, pieces + (size_t)i * cap, cap, 0, 0);
+		out[i] = t;
+		lens[i] = k < 0 ? 0 : k;
+	}
+	return 0;
+}
 #endif

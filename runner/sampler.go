@@ -108,6 +108,21 @@ func (s *Sampler) Close() {
 	}
 }
 
+// Prime readies the chain for a new answer to prompt: it forgets earlier tokens and, when
+// penalties are on, shows it the prompt's last RepeatLastN tokens, as llama.cpp's tools do.
+func (s *Sampler) Prime(prompt []Token) {
+	s.Reset()
+	if s.hasPenalties() {
+		n := len(prompt)
+		if s.params.RepeatLastN >= 0 {
+			n = min(n, s.params.RepeatLastN)
+		}
+		for _, t := range prompt[len(prompt)-n:] {
+			s.Accept(t)
+		}
+	}
+}
+
 func (s *Sampler) hasPenalties() bool {
 	p := s.params
 	return p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0

@@ -5,18 +5,18 @@ import (
 	"unicode/utf8"
 )
 
-// textStream turns token pieces into text that is safe to show: it never emits part of a
+// TextStream turns token pieces into text that is safe to show: it never emits part of a
 // UTF-8 character, and holds back any tail that could be the start of a stop string until
 // the next pieces decide it. It reuses one buffer, so a token costs no allocation.
-type textStream struct {
+type TextStream struct {
 	pending []byte
 	stops   [][]byte
 	maxStop int
 	emit    func([]byte) error
 }
 
-func newTextStream(stops []string, emit func([]byte) error) *textStream {
-	s := &textStream{pending: make([]byte, 0, 256), emit: emit}
+func NewTextStream(stops []string, emit func([]byte) error) *TextStream {
+	s := &TextStream{pending: make([]byte, 0, 256), emit: emit}
 	for _, st := range stops {
 		if st != "" {
 			s.stops = append(s.stops, []byte(st))
@@ -26,9 +26,9 @@ func newTextStream(stops []string, emit func([]byte) error) *textStream {
 	return s
 }
 
-// push adds a piece. It reports true when a stop string completed; the stop string and
+// Push adds a piece. It reports true when a stop string completed; the stop string and
 // anything after it are dropped.
-func (s *textStream) push(piece []byte) (bool, error) {
+func (s *TextStream) Push(piece []byte) (bool, error) {
 	from := max(0, len(s.pending)-s.maxStop+1) // an earlier match would have been found already
 	s.pending = append(s.pending, piece...)
 	if at := s.firstStop(from); at >= 0 {
@@ -46,14 +46,14 @@ func (s *textStream) push(piece []byte) (bool, error) {
 	return false, err
 }
 
-// flush emits whatever is held back (generation ended without a stop string).
-func (s *textStream) flush() error {
+// Flush emits whatever is held back (generation ended without a stop string).
+func (s *TextStream) Flush() error {
 	err := s.send(s.pending)
 	s.pending = s.pending[:0]
 	return err
 }
 
-func (s *textStream) send(b []byte) error {
+func (s *TextStream) send(b []byte) error {
 	if len(b) == 0 || s.emit == nil {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (s *textStream) send(b []byte) error {
 }
 
 // firstStop is the earliest index at or after from where a stop string starts, or -1.
-func (s *textStream) firstStop(from int) int {
+func (s *TextStream) firstStop(from int) int {
 	best := -1
 	for _, st := range s.stops {
 		if i := bytes.Index(s.pending[from:], st); i >= 0 && (best < 0 || from+i < best) {
@@ -72,7 +72,7 @@ func (s *textStream) firstStop(from int) int {
 }
 
 // stopPrefixLen is the length of the longest tail of pending that begins some stop string.
-func (s *textStream) stopPrefixLen() int {
+func (s *TextStream) stopPrefixLen() int {
 	longest := 0
 	for _, st := range s.stops {
 		for n := min(len(st)-1, len(s.pending)); n > longest; n-- {

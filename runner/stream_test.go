@@ -5,13 +5,13 @@ import (
 	"testing"
 )
 
-// feed pushes pieces through a textStream and returns the emitted chunks and whether a stop
+// feed pushes pieces through a TextStream and returns the emitted chunks and whether a stop
 // string ended it.
 func feed(t *testing.T, stops []string, pieces ...string) (chunks []string, stopped bool) {
 	t.Helper()
-	s := newTextStream(stops, func(b []byte) error { chunks = append(chunks, string(b)); return nil })
+	s := NewTextStream(stops, func(b []byte) error { chunks = append(chunks, string(b)); return nil })
 	for _, p := range pieces {
-		st, err := s.push([]byte(p))
+		st, err := s.Push([]byte(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -19,7 +19,7 @@ func feed(t *testing.T, stops []string, pieces ...string) (chunks []string, stop
 			return chunks, true
 		}
 	}
-	if err := s.flush(); err != nil {
+	if err := s.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return chunks, false
