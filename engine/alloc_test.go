@@ -17,12 +17,12 @@ func TestStepAllocatesNothingPerToken(t *testing.T) {
 	defer e.Close()
 	var seqs []*seq
 	for _, p := range []string{"Once upon a time", "The dog", "A girl named", "Tom"} {
-		smpl, err := runner.NewSampler(greedy())
+		smpl, err := runner.NewSampler(greedySampling())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer smpl.Close()
-		q := newSeq(Request{Prompt: tokenize(t, m, p), Sampling: greedy(), IgnoreEOG: true}, smpl, e.opts.SlotCtx)
+		q := newSeq(Request{Prompt: tokenize(t, m, p), Sampling: greedySampling(), IgnoreEOG: true}, smpl, e.opts.SlotCtx)
 		if err := e.enqueue(q); err != nil {
 			t.Fatal(err)
 		}

@@ -66,10 +66,10 @@ type Engine struct {
 	lctx  *runner.Context
 	opts  Options
 
-	submit chan *seq
-	poke   chan struct{} // a cancellation or Close wants the scheduler's attention
-	quit   chan struct{}
-	done   chan struct{}
+	submit  chan *seq
+	poke    chan struct{} // a cancellation or Close wants the scheduler's attention
+	quit    chan struct{}
+	done    chan struct{}
 	once    sync.Once
 	started bool
 

@@ -18,7 +18,7 @@ func TestAloneMatchesRunnerGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lctx.Close()
-	smpl, _ := runner.NewSampler(greedy())
+	smpl, _ := runner.NewSampler(greedySampling())
 	defer smpl.Close()
 	var want strings.Builder
 	if _, err := lctx.Generate(context.Background(), prompt, runner.GenerateOptions{MaxTokens: 40, Sampler: smpl},
@@ -26,7 +26,7 @@ func TestAloneMatchesRunnerGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newTestEngine(t, m, Options{Slots: 4, SlotCtx: 256})
-	got, res := gen(t, e, context.Background(), Request{Prompt: prompt, Sampling: greedy(), MaxTokens: 40})
+	got, res := gen(t, e, context.Background(), Request{Prompt: prompt, Sampling: greedySampling(), MaxTokens: 40})
 	if got != want.String() {
 		t.Fatalf("engine: %q\nrunner: %q", got, want.String())
 	}
@@ -48,7 +48,7 @@ func TestFourIdenticalPromptsGiveIdenticalOutputs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], _ = gen(t, e, context.Background(), Request{Prompt: prompt, Sampling: greedy(), MaxTokens: 48})
+			out[i], _ = gen(t, e, context.Background(), Request{Prompt: prompt, Sampling: greedySampling(), MaxTokens: 48})
 		}()
 	}
 	wg.Wait()
@@ -74,7 +74,7 @@ func TestQueueBoundRefusesWithTypedError(t *testing.T) {
 	go func() { // holds the only slot until cancelled
 		defer wg.Done()
 		var once sync.Once
-		e.Generate(ctx, Request{Prompt: prompt, Sampling: greedy(), IgnoreEOG: true}, func([]byte) error {
+		e.Generate(ctx, Request{Prompt: prompt, Sampling: greedySampling(), IgnoreEOG: true}, func([]byte) error {
 			once.Do(func() { close(started) })
 			return nil
 		})
@@ -84,11 +84,11 @@ func TestQueueBoundRefusesWithTypedError(t *testing.T) {
 	wg.Add(1)
 	go func() { // waits in the queue
 		defer wg.Done()
-		_, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedy(), MaxTokens: 4}, func([]byte) error { return nil })
+		_, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedySampling(), MaxTokens: 4}, func([]byte) error { return nil })
 		queuedIn <- err
 	}()
 	waitFor(t, func() bool { return e.Stats().Queued == 1 })
-	_, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedy(), MaxTokens: 4}, func([]byte) error { return nil })
+	_, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedySampling(), MaxTokens: 4}, func([]byte) error { return nil })
 	if !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("third request: %v, want ErrQueueFull", err)
 	}
@@ -108,10 +108,10 @@ func TestCancelFreesTheSlotAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	tokens := 0
 	waiting := make(chan Result, 1)
-	res, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedy(), IgnoreEOG: true}, func([]byte) error {
+	res, err := e.Generate(ctx, Request{Prompt: prompt, Sampling: greedySampling(), IgnoreEOG: true}, func([]byte) error {
 		if tokens++; tokens == 5 {
 			go func() { // queued behind the running request
-				r, err := e.Generate(context.Background(), Request{Prompt: tokenize(t, m, "A cat"), Sampling: greedy(), MaxTokens: 3},
+				r, err := e.Generate(context.Background(), Request{Prompt: tokenize(t, m, "A cat"), Sampling: greedySampling(), MaxTokens: 3},
 					func([]byte) error { return nil })
 				if err != nil {
 					t.Error(err)
@@ -146,11 +146,11 @@ func TestCancelFreesTheSlotAtOnce(t *testing.T) {
 func TestCancelledCellsFallBack(t *testing.T) {
 	m := storiesModel(t)
 	e := newTestEngine(t, m, Options{Slots: 2, SlotCtx: 512})
-	_, done := gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "The sun"), Sampling: greedy(), MaxTokens: 8})
+	_, done := gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "The sun"), Sampling: greedySampling(), MaxTokens: 8})
 	before := e.Stats().CachedTokens
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	res, err := e.Generate(ctx, Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: greedy(), IgnoreEOG: true},
+	res, err := e.Generate(ctx, Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: greedySampling(), IgnoreEOG: true},
 		func([]byte) error {
 			if n++; n == 30 {
 				if st := e.Stats(); st.CachedTokens <= before+20 {
@@ -183,14 +183,14 @@ func TestPrefixReuse(t *testing.T) {
 	for _, slots := range []int{1, 3} {
 		e := newTestEngine(t, m, Options{Slots: slots, SlotCtx: 512})
 		first := append(append([]runner.Token{}, system...), tokenize(t, m, "Tom asked")[1:]...)
-		_, r1 := gen(t, e, context.Background(), Request{Prompt: first, Sampling: greedy(), MaxTokens: 8})
+		_, r1 := gen(t, e, context.Background(), Request{Prompt: first, Sampling: greedySampling(), MaxTokens: 8})
 		if r1.PromptEvaluated != len(first) {
 			t.Fatalf("slots %d: first request evaluated %d of %d", slots, r1.PromptEvaluated, len(first))
 		}
 		own := tokenize(t, m, "Then she said")[1:]
 		second := append(append([]runner.Token{}, system...), own...)
 		// Hold the slot the first request used, so that with several slots the prefix is copied.
-		_, r2 := gen(t, e, context.Background(), Request{Prompt: second, Sampling: greedy(), MaxTokens: 8})
+		_, r2 := gen(t, e, context.Background(), Request{Prompt: second, Sampling: greedySampling(), MaxTokens: 8})
 		if r2.PromptEvaluated != len(own) {
 			t.Fatalf("slots %d: second request evaluated %d tokens, want only its own %d", slots, r2.PromptEvaluated, len(own))
 		}

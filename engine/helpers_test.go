@@ -20,7 +20,9 @@ var (
 func storiesModel(t testing.TB) *runner.Model {
 	t.Helper()
 	path := realmodel.Stories260K(t)
-	storiesOnce.Do(func() { stories, storiesErr = runner.LoadModel(context.Background(), path, runner.ModelOptions{GPULayers: 0}) })
+	storiesOnce.Do(func() {
+		stories, storiesErr = runner.LoadModel(context.Background(), path, runner.ModelOptions{GPULayers: 0})
+	})
 	if storiesErr != nil {
 		t.Fatal(storiesErr)
 	}
@@ -49,7 +51,7 @@ func tokenize(t testing.TB, m *runner.Model, text string) []runner.Token {
 	return toks
 }
 
-func greedy() runner.SamplingParams {
+func greedySampling() runner.SamplingParams {
 	p := runner.DefaultSampling()
 	p.Temp = 0
 	return p

@@ -213,6 +213,9 @@ func (s *scheduler) finish(sl *slot, reason runner.StopReason, err error) {
 		sl.cache = sl.cache[:0]
 	}
 	q.res.CtxUsed, q.res.CtxSize = len(sl.cache), s.e.opts.SlotCtx
+	if len(s.slots) == 1 { // llama.cpp's counters are per context: exact for one slot only
+		q.res.Perf = s.lctx.Perf()
+	}
 	s.e.stats.Lock()
 	s.e.stats.PromptTokens += int64(q.res.PromptTokens)
 	s.e.stats.PromptEvaluated += int64(q.res.PromptEvaluated - q.prefill)
@@ -354,6 +357,9 @@ func (s *scheduler) place(sl *slot, q *seq) {
 	}
 	q.prefill = len(p) - keep
 	q.res.PromptEvaluated = q.prefill
+	if len(s.slots) == 1 {
+		s.lctx.ResetPerf()
+	}
 	q.admitted = time.Now()
 	q.slot = sl
 	sl.seq = q

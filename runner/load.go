@@ -86,3 +86,40 @@ const MinLoadWindow = 200 * time.Millisecond
 func DescribeLoad(threads, cores int, busy float64) string {
 	return fmt.Sprintf("using %d of %d cores: other processes keep %.1f busy (--threads to override)", threads, cores, busy)
 }
+
+// LoadWatch chooses a thread count from what other processes used while a model loaded:
+// Start before the load, Threads after it. The samples come through sample (SampleCPU on
+// a real machine; tests play a busy one).
+type LoadWatch struct {
+	sample func() (CPUSample, error)
+	cores  int
+	start  CPUSample
+}
+
+// WatchLoad takes the first sample. nil sample means SampleCPU; cores <= 0, PhysicalCores.
+func WatchLoad(sample func() (CPUSample, error), cores int) *LoadWatch {
+	if sample == nil {
+		sample = SampleCPU
+	}
+	if cores <= 0 {
+		cores = PhysicalCores()
+	}
+	w := &LoadWatch{sample: sample, cores: cores}
+	w.start, _ = sample()
+	return w
+}
+
+// Threads gives each core that other processes left free one thread; a load too short to
+// judge keeps all cores. note says why when it chose fewer than all ("" otherwise).
+func (w *LoadWatch) Threads() (threads int, note string) {
+	now, err := w.sample()
+	if err != nil || w.start.At.IsZero() || now.At.Sub(w.start.At) < MinLoadWindow {
+		return w.cores, ""
+	}
+	busy := BusyCores(w.start, now)
+	threads = ThreadsForLoad(w.cores, busy)
+	if threads < w.cores {
+		note = DescribeLoad(threads, w.cores, busy)
+	}
+	return threads, note
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/olm-dev/olm/engine"
 	"strings"
 )
 
@@ -17,7 +18,7 @@ func commands() []command {
 	return []command{
 		{"/help", "", "show this help", (*repl).help},
 		{"/system", "TEXT", "set the system prompt (no TEXT: remove it)", (*repl).system},
-		{"/set", "KEY VALUE", "change a setting: " + strings.Join(setKeys, ", "), (*repl).set},
+		{"/set", "KEY VALUE", "change a setting: " + strings.Join(engine.SetKeys(), ", "), (*repl).set},
 		{"/show", "", "model, settings, chat template and why it was chosen", (*repl).show},
 		{"/clear", "", "forget the conversation (the system prompt stays)", (*repl).clear},
 		{"/save", "FILE", "save the conversation as JSON", (*repl).save},
@@ -102,10 +103,10 @@ func (r *repl) show(context.Context, string) (bool, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model:    %s (%s)\n", m.Name, m.LM.Desc())
 	fmt.Fprintf(&b, "file:     %s\n", m.LM.Path())
-	fmt.Fprintf(&b, "context:  %d tokens, %d used\n", m.Ctx.Size(), m.Ctx.Used())
+	fmt.Fprintf(&b, "context:  %d tokens, %d used\n", m.Engine.SlotCtx(), m.Engine.Stats().CachedTokens)
 	fmt.Fprintf(&b, "settings: %s\n", s.Params())
 	fmt.Fprintf(&b, "template: %s\n", m.Why)
-	fmt.Fprintf(&b, "stops:    %q\n", s.stopStrings())
+	fmt.Fprintf(&b, "stops:    %q\n", s.StopStrings())
 	if sys := s.System(); sys != "" {
 		fmt.Fprintf(&b, "system:   %q\n", sys)
 	}
@@ -123,7 +124,7 @@ func (r *repl) save(_ context.Context, arg string) (bool, error) {
 	if arg == "" {
 		return false, errors.New("give a file name")
 	}
-	if err := SaveTranscript(arg, r.Session.Transcript()); err != nil {
+	if err := engine.SaveTranscript(arg, r.Session.Transcript()); err != nil {
 		return false, err
 	}
 	r.notef("saved %d messages to %s", len(r.Session.Messages()), arg)
@@ -134,7 +135,7 @@ func (r *repl) load(_ context.Context, arg string) (bool, error) {
 	if arg == "" {
 		return false, errors.New("give a file name")
 	}
-	t, err := LoadTranscript(arg)
+	t, err := engine.LoadTranscript(arg)
 	if err != nil {
 		return false, err
 	}
@@ -149,8 +150,9 @@ func (r *repl) load(_ context.Context, arg string) (bool, error) {
 func (r *repl) stats(context.Context, string) (bool, error) {
 	st, ok := r.Session.LastStats()
 	if !ok {
-		c := r.Session.Model().Ctx
-		fmt.Fprintf(r.Out, "no answer yet\ncontext:    %d of %d tokens used (%d%%)\n", c.Used(), c.Size(), percent(c.Used(), c.Size()))
+		e := r.Session.Model().Engine
+		used, size := e.Stats().CachedTokens, e.SlotCtx()
+		fmt.Fprintf(r.Out, "no answer yet\ncontext:    %d of %d tokens used (%d%%)\n", used, size, used*100/max(size, 1))
 		return false, nil
 	}
 	fmt.Fprint(r.Out, r.dim(st.String()))
@@ -167,11 +169,11 @@ func (r *repl) model(ctx context.Context, arg string) (bool, error) {
 	current := r.Session.Model().Name
 	released := false
 	release := func() { r.Session.ReleaseModel(); released = true }
-	var m *Model
-	_, err := r.interruptible(ctx, func(ctx context.Context) (Answer, error) {
+	var m *engine.Model
+	_, err := r.interruptible(ctx, func(ctx context.Context) (engine.Answer, error) {
 		var err error
 		m, err = r.Load(ctx, arg, release)
-		return Answer{}, err
+		return engine.Answer{}, err
 	})
 	if err != nil && released {
 		// The current model made room for one that did not load (or Ctrl-C stopped it):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/olm-dev/olm/engine"
 	"io"
 	"os"
 	"path/filepath"
@@ -52,9 +53,9 @@ func writeTiny(dir, kind string) string {
 }
 
 // open loads a tiny model with a context of n tokens.
-func open(tb testing.TB, name, path string, n int) *Model {
+func open(tb testing.TB, name, path string, n int) *engine.Model {
 	tb.Helper()
-	m, err := Open(context.Background(), OpenOptions{Name: name, Path: path,
+	m, err := engine.Open(context.Background(), engine.OpenOptions{Name: name, Path: path,
 		Context: func(*runner.Model) runner.ContextOptions { return runner.ContextOptions{Ctx: n, Threads: 1} }})
 	if err != nil {
 		tb.Fatal(err)
@@ -63,17 +64,17 @@ func open(tb testing.TB, name, path string, n int) *Model {
 }
 
 // greedy settings make answers deterministic and short.
-func greedy(maxTokens int) Params {
+func greedy(maxTokens int) engine.Params {
 	s := runner.DefaultSampling()
 	s.Temp = 0
-	return Params{Sampling: s, MaxTokens: maxTokens}
+	return engine.Params{Sampling: s, MaxTokens: maxTokens}
 }
 
 // newSession starts a session on a tiny model; notices go to the returned buffer.
-func newSession(tb testing.TB, path string, ctxLen, maxTokens int) (*Session, *syncBuffer) {
+func newSession(tb testing.TB, path string, ctxLen, maxTokens int) (*engine.Session, *syncBuffer) {
 	tb.Helper()
 	notes := &syncBuffer{}
-	s, err := NewSession(open(tb, "tiny", path, ctxLen), Settings{Params: greedy(maxTokens), Notice: notes})
+	s, err := engine.NewSession(open(tb, "tiny", path, ctxLen), engine.Settings{Params: greedy(maxTokens), Notice: notes})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func (s *syncBuffer) String() string {
 }
 
 // runScript runs the REPL on a session with a script and returns stdout and stderr.
-func runScript(t *testing.T, sess *Session, in LineReader, notes *syncBuffer, load Loader) (string, string) {
+func runScript(t *testing.T, sess *engine.Session, in LineReader, notes *syncBuffer, load engine.Loader) (string, string) {
 	t.Helper()
 	var out bytes.Buffer
 	err := Run(context.Background(), Config{Session: sess, Load: load, In: in, Out: &out, Err: notes})

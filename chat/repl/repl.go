@@ -7,16 +7,17 @@ import (
 	"io"
 	"strings"
 
+	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/runner"
 )
 
 // Config wires a REPL to its session and its terminal.
 type Config struct {
-	Session *Session
-	Load    Loader     // loads models for /model; nil disables it
-	In      LineReader // user input
-	Out     io.Writer  // answers and command output
-	Err     io.Writer  // errors (give the Session the same writer for its notices)
+	Session *engine.Session
+	Load    engine.Loader // loads models for /model; nil disables it
+	In      LineReader    // user input
+	Out     io.Writer     // answers and command output
+	Err     io.Writer     // errors (give the Session the same writer for its notices)
 	// Interrupt makes stop the handler of Ctrl-C until pop is called, so that Ctrl-C during
 	// an answer ends only that answer. nil: Ctrl-C is not routed here.
 	Interrupt func(stop func()) (pop func())
@@ -56,7 +57,7 @@ func Run(ctx context.Context, c Config) error {
 			}
 			continue
 		}
-		r.answer(ctx, func(ctx context.Context, emit func([]byte) error) (Answer, error) {
+		r.answer(ctx, func(ctx context.Context, emit func([]byte) error) (engine.Answer, error) {
 			return r.Session.Ask(ctx, text, emit)
 		})
 		if err := ctx.Err(); err != nil {
@@ -106,9 +107,9 @@ func (r *repl) read(ctx context.Context) (text string, block bool, err error) {
 
 // answer runs one generation with Ctrl-C routed to stopping it. The partial answer of an
 // interrupted generation stays in the conversation.
-func (r *repl) answer(ctx context.Context, gen func(context.Context, func([]byte) error) (Answer, error)) {
+func (r *repl) answer(ctx context.Context, gen func(context.Context, func([]byte) error) (engine.Answer, error)) {
 	var last byte
-	a, err := r.interruptible(ctx, func(ctx context.Context) (Answer, error) {
+	a, err := r.interruptible(ctx, func(ctx context.Context) (engine.Answer, error) {
 		return gen(ctx, func(b []byte) error {
 			last = b[len(b)-1]
 			_, err := r.Out.Write(b)
@@ -122,13 +123,17 @@ func (r *repl) answer(ctx context.Context, gen func(context.Context, func([]byte
 		r.errorf("%v", err)
 		return
 	}
+	// After the answer's line has ended, so a warning never trails the answer's text.
+	for _, n := range a.Notices {
+		r.notef("%s", n)
+	}
 	if a.Stats.Stop == runner.StopCancelled {
 		r.notef("interrupted")
 	}
 }
 
 // interruptible runs f with a context that Ctrl-C cancels.
-func (r *repl) interruptible(ctx context.Context, f func(context.Context) (Answer, error)) (Answer, error) {
+func (r *repl) interruptible(ctx context.Context, f func(context.Context) (engine.Answer, error)) (engine.Answer, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if r.Interrupt != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/olm-dev/olm/engine"
 	"io"
 	"os"
 	"path/filepath"
@@ -151,8 +152,8 @@ func TestIsCommand(t *testing.T) {
 // vocabularies through the injected loader.
 func TestModelSwitchKeepsConversation(t *testing.T) {
 	var loaded []string
-	var s *Session
-	load := func(ctx context.Context, name string, release func()) (*Model, error) {
+	var s *engine.Session
+	load := func(ctx context.Context, name string, release func()) (*engine.Model, error) {
 		paths := map[string]string{"llama": llamaChatML, "qwen": qwenChatML}
 		p, ok := paths[name]
 		if !ok {
@@ -172,7 +173,7 @@ func TestModelSwitchKeepsConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	notes := &syncBuffer{}
-	s, err = NewSession(m, Settings{Params: greedy(4), Notice: notes})
+	s, err = engine.NewSession(m, engine.Settings{Params: greedy(4), Notice: notes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestModelSwitchKeepsConversation(t *testing.T) {
 // the next; when that load fails the old model comes back and answers.
 func TestModelSwitchFailureReloadsTheOldModel(t *testing.T) {
 	var calls []string
-	load := func(ctx context.Context, name string, release func()) (*Model, error) {
+	load := func(ctx context.Context, name string, release func()) (*engine.Model, error) {
 		calls = append(calls, name)
 		if release != nil {
 			release()
@@ -211,7 +212,7 @@ func TestModelSwitchFailureReloadsTheOldModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	notes := &syncBuffer{}
-	s, err := NewSession(m, Settings{Params: greedy(4), Notice: notes})
+	s, err := engine.NewSession(m, engine.Settings{Params: greedy(4), Notice: notes})
 	if err != nil {
 		t.Fatal(err)
 	}

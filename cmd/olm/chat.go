@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olm-dev/olm/chat/repl"
+	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -70,9 +71,9 @@ func runChat(ctx context.Context, o *chatOptions) error {
 	if err != nil {
 		return err
 	}
-	sess, err := repl.NewSession(m, repl.Settings{
+	sess, err := engine.NewSession(m, engine.Settings{
 		System: o.system,
-		Params: repl.Params{Sampling: o.gen.sampling, MaxTokens: o.gen.maxTokens},
+		Params: engine.Params{Sampling: o.gen.sampling, MaxTokens: o.gen.maxTokens},
 		Stops:  o.gen.stop,
 		Notice: o.ios.Err,
 	})
@@ -99,8 +100,8 @@ func runChat(ctx context.Context, o *chatOptions) error {
 
 // loader loads models by name; --template applies to the model named on the command line
 // only, not to models switched to with /model.
-func (o *chatOptions) loader(override string) repl.Loader {
-	return func(ctx context.Context, name string, release func()) (*repl.Model, error) {
+func (o *chatOptions) loader(override string) engine.Loader {
+	return func(ctx context.Context, name string, release func()) (*engine.Model, error) {
 		rm, err := resolveModel(ctx, o.ios, name)
 		if err != nil {
 			return nil, err
@@ -108,7 +109,7 @@ func (o *chatOptions) loader(override string) repl.Loader {
 		if release != nil {
 			release()
 		}
-		return repl.Open(ctx, repl.OpenOptions{Name: rm.Name, Path: rm.Path, CatalogTemplate: rm.Template,
+		return engine.Open(ctx, engine.OpenOptions{Name: rm.Name, Path: rm.Path, CatalogTemplate: rm.Template,
 			Override: override, Model: o.gen.modelOptions(o.ios), Context: o.gen.contextOptions})
 	}
 }
@@ -138,7 +139,7 @@ type chatAnswer struct {
 }
 
 // chatOnce answers -p: streamed to stdout, or as one JSON object with --json.
-func chatOnce(ctx context.Context, o *chatOptions, sess *repl.Session) error {
+func chatOnce(ctx context.Context, o *chatOptions, sess *engine.Session) error {
 	emit := func(b []byte) error { _, err := o.ios.Out.Write(b); return err }
 	if o.json {
 		emit = func([]byte) error { return nil }
@@ -149,6 +150,9 @@ func chatOnce(ctx context.Context, o *chatOptions, sess *repl.Session) error {
 	}
 	if a.Stats.Stop == runner.StopCancelled {
 		return errInterrupted
+	}
+	for _, n := range a.Notices {
+		fmt.Fprintln(o.ios.Err, "olm: "+n)
 	}
 	if !o.json {
 		if !strings.HasSuffix(a.Text, "\n") {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/olm-dev/olm/engine"
 )
 
 func main() {
@@ -30,9 +32,20 @@ func execute(ctx context.Context, ios *ioStreams, args []string) int {
 		fmt.Fprintln(ios.Err, "olm: interrupted")
 		return 130
 	default:
-		fmt.Fprintf(ios.Err, "olm: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(ios.Err, "olm: %s\n", oneLine(flagHint(err)))
 		return 1
 	}
+}
+
+// flagHint adds to an engine error the flag that fixes it: the engine speaks of contexts
+// and queues, the command line of --ctx.
+func flagHint(err error) string {
+	var ce *engine.ContextError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("%v; raise --ctx (now %d) or shorten the prompt", err, ce.Ctx)
+	}
+	return err.Error()
 }
 
 // errInterrupted reports a Ctrl-C that was handled (output kept) and should exit 130.

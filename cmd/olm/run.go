@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -28,19 +29,12 @@ type genFlags struct {
 	fs        *pflag.FlagSet
 
 	// Without --threads, the CPU load during the model's load decides the thread count.
-	loadStart runner.CPUSample
-	notices   io.Writer
+	load    *runner.LoadWatch
+	notices io.Writer
 	// The machine seam of that choice (nil: runner.SampleCPU and runner.PhysicalCores), so
 	// tests can play a busy machine.
 	sampleCPU func() (runner.CPUSample, error)
 	cores     func() int
-}
-
-func (f *genFlags) sample() (runner.CPUSample, error) {
-	if f.sampleCPU != nil {
-		return f.sampleCPU()
-	}
-	return runner.SampleCPU()
 }
 
 func (f *genFlags) register(fs *pflag.FlagSet) {
@@ -90,7 +84,11 @@ func (f *genFlags) validate() error {
 func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
 	o := runner.ModelOptions{NoMmap: f.noMmap, Mlock: f.mlock, GPULayers: f.gpuLayers, FitContext: f.ctx}
 	if !f.fs.Changed("threads") {
-		f.loadStart, _ = f.sample()
+		cores := 0
+		if f.cores != nil {
+			cores = f.cores()
+		}
+		f.load = runner.WatchLoad(f.sampleCPU, cores)
 		f.notices = ios.Err
 	}
 	if ios.ErrTTY {
@@ -111,46 +109,21 @@ func (f *genFlags) modelOptions(ios *ioStreams) runner.ModelOptions {
 func (f *genFlags) contextOptions(m *runner.Model) runner.ContextOptions {
 	n := f.ctx
 	if n == 0 {
-		n = defaultCtx(m.TrainCtx())
+		n = engine.DefaultContext(m.TrainCtx())
 	}
 	return runner.ContextOptions{Ctx: n, Batch: f.batch, Threads: f.threadCount()}
 }
 
 // threadCount is --threads, or else what the load during the model's load leaves free.
 func (f *genFlags) threadCount() int {
-	if f.threads != 0 {
-		return f.threads
+	if f.threads != 0 || f.load == nil {
+		return f.threads // 0: llama.cpp's default, one per physical core
 	}
-	return f.threadsForLoad()
-}
-
-// threadsForLoad gives each core that other processes leave free one thread, judged by
-// their CPU use while the model loaded; a load too short to judge keeps all cores.
-func (f *genFlags) threadsForLoad() int {
-	cores := runner.PhysicalCores()
-	if f.cores != nil {
-		cores = f.cores()
-	}
-	now, err := f.sample()
-	if err != nil || f.loadStart.At.IsZero() || now.At.Sub(f.loadStart.At) < runner.MinLoadWindow {
-		return cores
-	}
-	busy := runner.BusyCores(f.loadStart, now)
-	threads := runner.ThreadsForLoad(cores, busy)
-	if threads < cores {
-		fmt.Fprintln(f.notices, "olm: "+runner.DescribeLoad(threads, cores, busy))
+	threads, note := f.load.Threads()
+	if note != "" {
+		fmt.Fprintln(f.notices, "olm: "+note)
 	}
 	return threads
-}
-
-// defaultCtx is the context run, chat and show assume without --ctx: the trained context,
-// at most 4096 tokens, so a 32k-context model does not reserve gigabytes of KV cache.
-func defaultCtx(trained int) int {
-	const maxDefault = 4096
-	if trained <= 0 || trained > maxDefault {
-		return maxDefault
-	}
-	return trained
 }
 
 // warnNoGPU tells users without a usable GPU that --gpu-layers cannot do
@@ -212,27 +185,18 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := runner.LoadModel(ctx, rm.Path, o.gen.modelOptions(o.ios))
+	m, err := engine.Open(ctx, engine.OpenOptions{Name: rm.Name, Path: rm.Path, Raw: true,
+		Model: o.gen.modelOptions(o.ios), Context: o.gen.contextOptions})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	lctx, err := m.NewContext(o.gen.contextOptions(m))
+	toks, err := m.LM.Tokenize(prompt, true, false)
 	if err != nil {
 		return err
 	}
-	defer lctx.Close()
-	toks, err := m.Tokenize(prompt, true, false)
-	if err != nil {
-		return err
-	}
-	smpl, err := runner.NewSampler(o.gen.sampling)
-	if err != nil {
-		return err
-	}
-	defer smpl.Close()
-	res, err := lctx.Generate(ctx, toks, runner.GenerateOptions{MaxTokens: o.gen.maxTokens, Stop: o.gen.stop, Sampler: smpl},
-		func(b []byte) error { _, err := o.ios.Out.Write(b); return err })
+	req := engine.Request{Prompt: toks, Sampling: o.gen.sampling, MaxTokens: o.gen.maxTokens, Stop: o.gen.stop}
+	res, err := m.Engine.Generate(ctx, req, func(b []byte) error { _, err := o.ios.Out.Write(b); return err })
 	if err != nil {
 		return err
 	}
@@ -240,13 +204,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 		fmt.Fprintln(o.ios.Out)
 	}
 	if o.global.verbose {
-		printStats(o.ios.Err, res)
+		printStats(o.ios.Err, res.Result)
 	}
 	switch res.Reason {
 	case runner.StopCancelled:
 		return errInterrupted
 	case runner.StopContextFull:
-		fmt.Fprintf(o.ios.Err, "olm: stopped: the context is full (%d tokens); raise --ctx for longer output\n", lctx.Size())
+		fmt.Fprintf(o.ios.Err, "olm: stopped: the context is full (%d tokens); raise --ctx for longer output\n", res.CtxSize)
 	}
 	return nil
 }

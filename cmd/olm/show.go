@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/olm-dev/olm/engine"
 	"io"
 	"os"
 	"text/tabwriter"
@@ -95,7 +96,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	}
 	n := o.ctx
 	if n == 0 {
-		n = defaultCtx(info.ContextLength)
+		n = engine.DefaultContext(info.ContextLength)
 	}
 	fit, fitErr := models.CheckFit(info, n, d.Env.MemInfo)
 

@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // turns. With the KV cache reused, a turn evaluates only its own tokens, so ttft-ms stays
 // flat as N grows; the cold variants empty the cache first to show what reuse saves.
 //
-//	go test ./chat/repl -run '^$' -bench TurnTTFT
+//	go test ./engine -run '^$' -bench TurnTTFT
 func BenchmarkTurnTTFT(b *testing.B) {
 	for _, turns := range []int{1, 8, 32} {
 		for _, cold := range []bool{false, true} {
@@ -45,8 +45,8 @@ func benchTurn(b *testing.B, turns int, cold bool) {
 	b.ResetTimer()
 	for i := range b.N {
 		s.Restore(history) // each iteration is turn N+1 after the same history
-		if cold {
-			s.Model().Ctx.Reset()
+		if cold {          // a system prompt never seen before: nothing of the cache matches
+			s.SetSystem(fmt.Sprintf("You are test model %d", i))
 		}
 		a, err := s.Ask(ctx, fmt.Sprintf("new question %d", i), discard)
 		if err != nil {

@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 	"github.com/olm-dev/olm/runner"
 )
 
-// Model is a loaded model ready to chat: weights, a context and the chat template chosen
-// for it.
+// Model is a loaded model ready to answer: weights, an engine over them and the chat
+// template chosen for it.
 type Model struct {
 	Name     string // as the user named it
 	LM       *runner.Model
-	Ctx      *runner.Context
+	Engine   *Engine
 	Template template.Template
 	Why      template.Reason // why Template was chosen, for /show
 }
@@ -24,19 +24,22 @@ type Model struct {
 // RAM and GPU memory (llama.cpp's fit sizes the offload to what is free).
 type Loader func(ctx context.Context, name string, release func()) (*Model, error)
 
-// OpenOptions say how to load one GGUF file for chat.
+// OpenOptions say how to load one GGUF file.
 type OpenOptions struct {
 	Name            string
 	Path            string
 	CatalogTemplate string // the catalog's template name, "" if none
 	Override        string // --template NAME|FILE
 	Model           runner.ModelOptions
-	// Context sizes the context once the model is loaded (its training length is known
-	// only then).
-	Context func(*runner.Model) runner.ContextOptions
+	// Context sizes each slot's context once the model is loaded (its training length is
+	// known only then): Ctx is per slot, Batch bounds a decode.
+	Context  func(*runner.Model) runner.ContextOptions
+	Slots    int  // conversations decoded together (default 1)
+	MaxQueue int  // requests that may wait for a slot (0: DefaultMaxQueue)
+	Raw      bool // no chat template: raw completion (olm run)
 }
 
-// Open loads the model, makes its context and selects its chat template.
+// Open loads the model, starts its engine and selects its chat template.
 func Open(ctx context.Context, o OpenOptions) (*Model, error) {
 	lm, err := runner.LoadModel(ctx, o.Path, o.Model)
 	if err != nil {
@@ -46,13 +49,16 @@ func Open(ctx context.Context, o OpenOptions) (*Model, error) {
 	if m.Name == "" {
 		m.Name = o.Path
 	}
-	co := runner.ContextOptions{Ctx: 4096}
+	co := runner.ContextOptions{Ctx: DefaultContext(lm.TrainCtx())}
 	if o.Context != nil {
 		co = o.Context(lm)
 	}
-	if m.Ctx, err = lm.NewContext(co); err != nil {
+	if m.Engine, err = New(lm, Options{Slots: o.Slots, SlotCtx: co.Ctx, Batch: co.Batch, MaxQueue: o.MaxQueue, Context: co}); err != nil {
 		m.Close()
 		return nil, err
+	}
+	if o.Raw {
+		return m, nil
 	}
 	m.Template, m.Why, err = template.Select(template.Options{
 		Override:        o.Override,
@@ -79,14 +85,29 @@ func tokenTexts(lm *runner.Model) template.Tokens {
 	return t
 }
 
-// Close frees the context and the model and hands the memory back to the OS, so switching
-// models in a long session does not look like a leak.
+// Close stops the engine, frees the model and hands the memory back to the OS, so
+// switching models in a long session does not look like a leak.
 func (m *Model) Close() {
 	if m == nil {
 		return
 	}
-	m.Ctx.Close()
-	m.LM.Close()
-	m.Ctx, m.LM = nil, nil
+	if m.Engine != nil {
+		m.Engine.Close()
+	}
+	if m.LM != nil {
+		m.LM.Close()
+	}
+	m.Engine, m.LM = nil, nil
 	runner.ReleaseMemory()
+}
+
+// DefaultContext is the context olm assumes per conversation without --ctx: the trained
+// context, at most 4096 tokens, so a 32k-context model does not reserve gigabytes of KV
+// cache. run, chat, show and serve share it.
+func DefaultContext(trained int) int {
+	const maxDefault = 4096
+	if trained <= 0 || trained > maxDefault {
+		return maxDefault
+	}
+	return trained
 }

@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"context"
@@ -112,18 +112,24 @@ func single(t *testing.T, lm *runner.Model, special string) runner.Token {
 // (Turns are short so that one cannot leap from below 90% straight to a drop.)
 func TestOverflowDropsOldestTurns(t *testing.T) {
 	s, notes := newSession(t, llamaChatML, 256, 2) // llama.cpp's smallest context
-	size := s.Model().Ctx.Size()
+	size := s.Model().Engine.SlotCtx()
 	s.SetSystem("be brief")
 	first := "Hello world"
 	var dropped int
+	var log strings.Builder // notices in the order a user sees them: during, then after each answer
 	for i := range 30 {
 		q := first
 		if i > 0 {
 			q = "yes"
 		}
+		seen := len(notes.String())
 		a, err := s.Ask(context.Background(), q, discard)
 		if err != nil {
 			t.Fatalf("turn %d: %v", i+1, err)
+		}
+		log.WriteString(notes.String()[seen:])
+		for _, n := range a.Notices {
+			log.WriteString(n + "\n")
 		}
 		if a.Stats.PromptTokens >= size {
 			t.Fatalf("turn %d: prompt of %d tokens in a %d-token context", i+1, a.Stats.PromptTokens, size)
@@ -133,11 +139,10 @@ func TestOverflowDropsOldestTurns(t *testing.T) {
 	if dropped == 0 {
 		t.Fatalf("no turn was dropped in a %d-token context", size)
 	}
-	log := notes.String()
-	warn := strings.Index(log, "% full (")
-	drop := strings.Index(log, "dropped 1 oldest turn to fit the context")
+	warn := strings.Index(log.String(), "% full (")
+	drop := strings.Index(log.String(), `dropped the oldest turn to fit the context (256 tokens): "Hello world"`)
 	if warn < 0 || drop < 0 || warn > drop {
-		t.Fatalf("want a 90%% warning, then a drop notice; notices:\n%s", log)
+		t.Fatalf("want a 90%% warning, then a drop notice naming the turn; notices:\n%s", log.String())
 	}
 	if s.System() != "be brief" {
 		t.Errorf("system prompt changed to %q", s.System())
@@ -158,8 +163,9 @@ func TestMessageLargerThanContext(t *testing.T) {
 	}
 	before := s.Messages()
 	_, err := s.Ask(context.Background(), strings.Repeat("the cat ", 200), discard)
-	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "context holds 256") {
-		t.Fatalf("err = %v, want ErrTooLarge naming the context size", err)
+	var ce *ContextError
+	if !errors.Is(err, runner.ErrContextFull) || !errors.As(err, &ce) || !strings.Contains(err.Error(), "context holds 256") {
+		t.Fatalf("err = %v, want a ContextError naming the context size", err)
 	}
 	if got := s.Messages(); len(got) != len(before) {
 		t.Fatalf("history changed from %d to %d messages", len(before), len(got))

@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"errors"
@@ -15,8 +15,10 @@ type Params struct {
 	MaxTokens int // <= 0: until the model stops or the context is full
 }
 
-// setKeys are the keys /set accepts, in the order /help and /show list them.
-var setKeys = []string{"temp", "top-k", "top-p", "min-p", "seed", "repeat-penalty", "max-tokens"}
+// SetKeys are the keys /set accepts, in the order /help and /show list them.
+func SetKeys() []string {
+	return []string{"temp", "top-k", "top-p", "min-p", "seed", "repeat-penalty", "max-tokens"}
+}
 
 // With returns p with key set to value, validated; p itself is unchanged, so a bad value
 // leaves the session as it was.
@@ -42,7 +44,7 @@ func (p Params) With(key, value string) (Params, error) {
 			return p, fmt.Errorf("max-tokens %d: must be positive, or -1 for no limit", p.MaxTokens)
 		}
 	default:
-		return p, fmt.Errorf("unknown setting %q; use one of %s", key, strings.Join(setKeys, ", "))
+		return p, fmt.Errorf("unknown setting %q; use one of %s", key, strings.Join(SetKeys(), ", "))
 	}
 	if err != nil {
 		return p, fmt.Errorf("%s %q: not a number", key, value)

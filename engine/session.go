@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"bytes"
@@ -23,17 +23,16 @@ type Settings struct {
 
 // Session is one conversation with one model at a time.
 type Session struct {
-	model   *Model
-	system  string
-	msgs    []template.Message // user and assistant turns, oldest first
-	params  Params
-	stops   []string
-	sampler *runner.Sampler
-	notice  io.Writer
+	model  *Model
+	system string
+	msgs   []template.Message // user and assistant turns, oldest first
+	params Params
+	stops  []string
+	notice io.Writer
 
 	sampled map[string][]runner.Token // answers in msgs, as the model's tokens (see answerTokens)
 
-	last    Stats
+	last    TurnStats
 	hasLast bool
 	warned  bool // the 90% warning was given and the context has not emptied since
 }
@@ -41,8 +40,11 @@ type Session struct {
 // Answer is the outcome of one turn.
 type Answer struct {
 	Text    string // as streamed: an answer cut mid-character ends in a partial UTF-8 sequence
-	Stats   Stats
+	Stats   TurnStats
 	Dropped int // oldest turns dropped to make room
+	// Notices are said after the answer (the context is nearly full, the answer was cut):
+	// the terminal prints them on a line of their own once the answer's line is ended.
+	Notices []string
 }
 
 // ErrNothingToRetry is returned by Retry before any question was asked.
@@ -50,22 +52,20 @@ var ErrNothingToRetry = errors.New("nothing to retry: ask something first")
 
 // NewSession starts a conversation with m, which it owns from now on (Close frees it).
 func NewSession(m *Model, s Settings) (*Session, error) {
-	smp, err := runner.NewSampler(s.Params.Sampling)
-	if err != nil {
+	if err := s.Params.Sampling.Validate(); err != nil {
 		return nil, err
 	}
 	if s.Notice == nil {
 		s.Notice = io.Discard
 	}
-	return &Session{model: m, system: s.System, params: s.Params, stops: s.Stops, sampler: smp, notice: s.Notice}, nil
+	return &Session{model: m, system: s.System, params: s.Params, stops: s.Stops, notice: s.Notice}, nil
 }
 
-// Close frees the model and the sampler.
+// Close frees the model.
 func (s *Session) Close() {
 	if s.model != nil {
 		s.model.Close()
 	}
-	s.sampler.Close()
 }
 
 // Model is the model answering now.
@@ -81,7 +81,7 @@ func (s *Session) System() string { return s.system }
 func (s *Session) Messages() []template.Message { return slices.Clone(s.msgs) }
 
 // LastStats describes the last answer; false before the first.
-func (s *Session) LastStats() (Stats, bool) { return s.last, s.hasLast }
+func (s *Session) LastStats() (TurnStats, bool) { return s.last, s.hasLast }
 
 // SetSystem replaces the system prompt; "" removes it.
 func (s *Session) SetSystem(text string) { s.system = text }
@@ -96,12 +96,7 @@ func (s *Session) Set(key, value string) error {
 	if err != nil {
 		return err
 	}
-	smp, err := runner.NewSampler(p.Sampling)
-	if err != nil {
-		return err
-	}
-	s.sampler.Close()
-	s.sampler, s.params = smp, p
+	s.params = p
 	return nil
 }
 
@@ -159,23 +154,26 @@ func (s *Session) Retry(ctx context.Context, emit func([]byte) error) (Answer, e
 // changes only once text was produced: an error or an interruption before the first token
 // leaves it as it was.
 func (s *Session) answer(ctx context.Context, msgs []template.Message, emit func([]byte) error) (Answer, error) {
-	prompt, msgs, dropped, err := s.fit(msgs)
+	prompt, kept, dropped, err := s.fit(msgs)
 	if err != nil {
 		return Answer{}, err
 	}
-	if dropped > 0 {
-		fmt.Fprintf(s.notice, "dropped %d oldest %s to fit the context (%d tokens)\n", dropped, plural(dropped, "turn"), s.model.Ctx.Size())
+	turns := countTurns(dropped)
+	if turns == 1 {
+		fmt.Fprintf(s.notice, "dropped the oldest turn to fit the context (%d tokens): %s\n", s.model.Engine.SlotCtx(), describeTurns(dropped))
+	} else if turns > 1 {
+		fmt.Fprintf(s.notice, "dropped the %d oldest turns to fit the context (%d tokens): %s\n", turns, s.model.Engine.SlotCtx(), describeTurns(dropped))
 	}
 	var text bytes.Buffer
-	opts := runner.GenerateOptions{MaxTokens: s.params.MaxTokens, Stop: s.stopStrings(), Sampler: s.sampler}
-	res, err := s.model.Ctx.Generate(ctx, prompt, opts, func(b []byte) error {
+	req := Request{Prompt: prompt, Sampling: s.params.Sampling, MaxTokens: s.params.MaxTokens, Stop: s.StopStrings()}
+	res, err := s.model.Engine.Generate(ctx, req, func(b []byte) error {
 		text.Write(b)
 		return emit(b)
 	})
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
-	a := Answer{Text: text.String(), Stats: newStats(res, s.model.Ctx), Dropped: dropped}
+	a := Answer{Text: text.String(), Stats: newStats(res), Dropped: turns}
 	s.last, s.hasLast = a.Stats, true
 	if res.Reason == runner.StopCancelled && a.Text == "" {
 		return a, nil
@@ -183,12 +181,14 @@ func (s *Session) answer(ctx context.Context, msgs []template.Message, emit func
 	// An answer cut mid-character (max tokens, Ctrl-C) ends in a broken UTF-8 sequence; the
 	// conversation keeps text, so /save and the template see valid UTF-8.
 	content := strings.ToValidUTF8(a.Text, "\uFFFD")
-	s.msgs = append(msgs, template.Message{Role: template.RoleAssistant, Content: content})
-	s.remember(content, a.Text, s.model.Ctx.Cached()[min(len(prompt), s.model.Ctx.Used()):])
+	s.msgs = append(kept, template.Message{Role: template.RoleAssistant, Content: content})
+	s.remember(content, a.Text, res.Generated)
 	if res.Reason == runner.StopContextFull {
-		fmt.Fprintf(s.notice, "the answer was cut: the context is full (%d tokens)\n", a.Stats.CtxSize)
+		a.Notices = append(a.Notices, fmt.Sprintf("the answer was cut: the context is full (%d tokens)", a.Stats.CtxSize))
 	}
-	s.warnIfNearlyFull(a.Stats)
+	if n := s.nearlyFull(a.Stats); n != "" {
+		a.Notices = append(a.Notices, n)
+	}
 	return a, nil
 }
 
@@ -209,17 +209,20 @@ func (s *Session) remember(content, raw string, gen []runner.Token) {
 	s.sampled = kept
 }
 
-// warnIfNearlyFull says once, when the context passes 90%, what will happen next.
-func (s *Session) warnIfNearlyFull(st Stats) {
+// nearlyFull says once, when the context passes 90%, what will happen next.
+func (s *Session) nearlyFull(st TurnStats) string {
 	full := st.CtxUsed*10 >= st.CtxSize*9
-	if full && !s.warned {
-		fmt.Fprintf(s.notice, "context %d%% full (%d of %d tokens): the oldest turns will be dropped when the next does not fit; /clear starts afresh\n",
-			percent(st.CtxUsed, st.CtxSize), st.CtxUsed, st.CtxSize)
-	}
+	warn := full && !s.warned
 	s.warned = full
+	if !warn {
+		return ""
+	}
+	return fmt.Sprintf("context %d%% full (%d of %d tokens): the oldest turns will be dropped when the next does not fit; /clear starts afresh",
+		percent(st.CtxUsed, st.CtxSize), st.CtxUsed, st.CtxSize)
 }
 
-func (s *Session) stopStrings() []string {
+// StopStrings are the template's stop strings and the user's (--stop).
+func (s *Session) StopStrings() []string {
 	return append(slices.Clone(s.model.Template.Stops()), s.stops...)
 }
 
@@ -228,4 +231,31 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+func countTurns(msgs []template.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Role == template.RoleUser {
+			n++
+		}
+	}
+	return n
+}
+
+// describeTurns names dropped turns by the start of their user message, so the user sees
+// what the model no longer remembers.
+func describeTurns(turns []template.Message) string {
+	var names []string
+	for _, m := range turns {
+		if m.Role != template.RoleUser {
+			continue
+		}
+		t := strings.Join(strings.Fields(m.Content), " ")
+		if r := []rune(t); len(r) > 24 {
+			t = string(r[:24]) + "…"
+		}
+		names = append(names, fmt.Sprintf("%q", t))
+	}
+	return strings.Join(names, ", ")
 }

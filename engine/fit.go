@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"fmt"
@@ -7,39 +7,34 @@ import (
 	"github.com/olm-dev/olm/runner"
 )
 
-// ErrTooLarge is wrapped by the error for a message that cannot fit the context even with
-// every earlier turn dropped.
-var ErrTooLarge = fmt.Errorf("message too large for the context")
-
 // defaultReserve is the room kept for an answer when --max-tokens does not say.
 const defaultReserve = 512
 
 // fit renders msgs and makes the prompt fit the context with room for an answer, dropping
 // the oldest turns (never the system prompt) until it does. It returns the prompt's tokens,
-// the messages kept and how many turns went.
-func (s *Session) fit(msgs []template.Message) ([]runner.Token, []template.Message, int, error) {
-	size := s.model.Ctx.Size()
+// the messages kept and those that went.
+func (s *Session) fit(msgs []template.Message) ([]runner.Token, []template.Message, []template.Message, error) {
+	size := s.model.Engine.SlotCtx()
 	room := s.reserve(size)
 	toks, err := s.render(msgs)
 	if err != nil || len(toks)+room <= size {
-		return toks, msgs, 0, err
+		return toks, msgs, nil, err
 	}
 	// Dropping helps only if the newest turn fits by itself; if not, keep the history.
 	last := lastTurn(msgs)
 	alone, err := s.render(last)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	if len(alone) >= size {
-		return nil, nil, 0, fmt.Errorf("%w: it is %d tokens with the template and system prompt, and the context holds %d; shorten it or raise --ctx",
-			ErrTooLarge, len(alone), size)
+		return nil, nil, nil, &ContextError{Tokens: len(alone), Ctx: size}
 	}
-	dropped := 0
+	var dropped []template.Message
 	for len(toks)+room > size && len(msgs) > len(last) {
-		msgs = msgs[firstTurnLen(msgs):]
-		dropped++
+		n := firstTurnLen(msgs)
+		dropped, msgs = append(dropped, msgs[:n]...), msgs[n:]
 		if toks, err = s.render(msgs); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, err
 		}
 	}
 	return toks, msgs, dropped, nil

@@ -1,4 +1,4 @@
-package repl
+package engine
 
 import (
 	"fmt"
@@ -7,8 +7,8 @@ import (
 	"github.com/olm-dev/olm/runner"
 )
 
-// Stats describe one answer and the context after it.
-type Stats struct {
+// TurnStats describe one answer and the context after it.
+type TurnStats struct {
 	PromptTokens    int           // tokens in the rendered conversation
 	PromptEvaluated int           // of those, evaluated for this answer (the rest came from the KV cache)
 	PromptTPS       float64       // prompt tokens evaluated per second
@@ -20,16 +20,16 @@ type Stats struct {
 	CtxSize         int
 }
 
-func newStats(r runner.Result, c *runner.Context) Stats {
-	return Stats{
+func newStats(r Result) TurnStats {
+	return TurnStats{
 		PromptTokens: r.PromptTokens, PromptEvaluated: r.PromptEvaluated, PromptTPS: r.PromptTPS(),
 		GenTokens: r.GenTokens, GenTPS: r.GenTPS(), TTFT: r.PromptTime, Stop: r.Reason,
-		CtxUsed: c.Used(), CtxSize: c.Size(),
+		CtxUsed: r.CtxUsed, CtxSize: r.CtxSize,
 	}
 }
 
 // String is what /stats prints.
-func (s Stats) String() string {
+func (s TurnStats) String() string {
 	return fmt.Sprintf("prompt:     %d tokens, %d evaluated (%d from cache), %.1f t/s\n"+
 		"answer:     %d tokens, %.1f t/s, stop: %s\n"+
 		"first token: %s\n"+
