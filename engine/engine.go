@@ -48,6 +48,8 @@ type Result struct {
 	Generated []runner.Token // tokens sampled, in order (the last one was never evaluated)
 	CtxUsed   int            // tokens in the slot's cache afterwards
 	CtxSize   int            // tokens one slot holds
+	// FirstToken and Done are when the first token was drawn and the request ended.
+	FirstToken, Done time.Time
 }
 
 // Stats is a snapshot of the engine for metrics and tests.

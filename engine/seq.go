@@ -81,6 +81,7 @@ func (s *seq) end(reason runner.StopReason, err error) {
 	}
 	now := time.Now()
 	s.res.Reason = reason
+	s.res.FirstToken, s.res.Done = s.first, now
 	if !s.first.IsZero() {
 		s.res.PromptTime = s.first.Sub(s.admitted)
 		s.res.GenTime = now.Sub(s.first)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/olm-dev/olm/benchout"
 	"github.com/olm-dev/olm/download"
+	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/models"
 	"github.com/olm-dev/olm/runner"
 	"github.com/olm-dev/olm/synth"
@@ -31,6 +32,7 @@ type benchOptions struct {
 	noMmap                                                       bool
 	output, save, baseline, plot                                 string
 	synthetic                                                    bool
+	parallel                                                     string
 
 	// The machine seams of --synthetic, so tests can play a small disk or RAM.
 	totalRAM  func() uint64
@@ -81,6 +83,7 @@ func newBenchCmd(ios *ioStreams, runF func(context.Context, *benchOptions) error
 	f.StringVar(&o.baseline, "baseline", "", "compare with results saved earlier (json, jsonl or csv)")
 	f.StringVar(&o.plot, "plot", "", "draw t/s per test to this .svg or .png file")
 	f.BoolVar(&o.synthetic, "synthetic", false, "bench catalog models before downloading them (random weights, real shapes)")
+	f.StringVar(&o.parallel, "parallel", "", "batched test: N sequences of -p prompt tokens, then -n tokens each decoded together (comma list), as llama-batched-bench")
 	return cmd
 }
 
@@ -141,6 +144,9 @@ func runBench(ctx context.Context, o *benchOptions) error {
 		if o.ios.ErrTTY {
 			fmt.Fprintf(o.ios.Err, "\r\033[K%s", s)
 		}
+	}
+	if o.parallel != "" {
+		return o.runBatched(ctx, sweep, progress)
 	}
 	err = runner.RunBench(ctx, sweep, progress, func(r runner.BenchRow) error { rows = append(rows, r); return nil })
 	if o.ios.ErrTTY {
@@ -315,4 +321,45 @@ func freeSpace(dir string) (uint64, error) {
 		return 0, err
 	}
 	return fs.Bavail * uint64(fs.Bsize), nil
+}
+
+// runBatched is olm bench --parallel: the engine's continuous batching measured with
+// llama-batched-bench's fields, per model, thread count and sequence count.
+func (o *benchOptions) runBatched(ctx context.Context, sweep runner.BenchSweep, progress func(string)) error {
+	pls, err := parseIntList("--parallel", o.parallel)
+	if err != nil {
+		return err
+	}
+	if o.save != "" || o.baseline != "" || o.plot != "" || len(sweep.PGs) > 0 || len(sweep.Depths) > 1 || sweep.Depths[0] != 0 {
+		return errors.New("--parallel prints its own rows: --save, --baseline, --plot, --pg and -d do not apply to it")
+	}
+	if len(sweep.Prompts) == 0 || len(sweep.Gens) == 0 {
+		return errors.New("--parallel needs both -p and -n (prompt and generated tokens per sequence)")
+	}
+	var rows []engine.BatchedRow
+	for _, path := range sweep.Models {
+		for _, ngl := range sweep.GPULayers {
+			progress(fmt.Sprintf("loading %s", filepath.Base(path)))
+			m, err := runner.LoadModel(ctx, path, runner.ModelOptions{NoMmap: sweep.NoMmap, GPULayers: ngl})
+			if err != nil {
+				return err
+			}
+			for _, t := range sweep.Threads {
+				progress(fmt.Sprintf("batched %s, %d threads", filepath.Base(path), t))
+				err = engine.RunBatchedBench(ctx, m, engine.BatchedBench{Prompts: sweep.Prompts, Gens: sweep.Gens, Parallel: pls,
+					Threads: t, Batch: sweep.Batches[0], Reps: sweep.Reps}, func(r engine.BatchedRow) error { rows = append(rows, r); return nil })
+				if err != nil {
+					break
+				}
+			}
+			m.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if o.ios.ErrTTY {
+		fmt.Fprint(o.ios.Err, "\r\033[K")
+	}
+	return benchout.WriteBatched(o.ios.Out, o.output, rows)
 }
