@@ -18,7 +18,7 @@ var logState struct {
 	sync.Mutex
 	logger   *slog.Logger
 	partial  strings.Builder
-	firstErr string // the first error since the last take: the root cause
+	firstErr string                       // the first error since the last take: the root cause
 	tap      func(level int, line string) // sees every line while set (the quantizer's progress)
 }
 
