@@ -68,6 +68,9 @@ type QuantizeOptions struct {
 type QuantizeResult struct {
 	Tensors   int
 	Fallbacks int // tensors whose rows do not split into the type's blocks, given another type
+	// Converted counts the tensors converted to each ggml type ("q8_0": 30); the rest
+	// (norms, mostly) were copied as they were.
+	Converted map[string]int
 }
 
 // ErrBlockSize marks a model whose tensor shapes the chosen type cannot hold.
@@ -75,6 +78,7 @@ var ErrBlockSize = errors.New("tensor rows do not split into the type's blocks")
 
 var (
 	quantLine     = regexp.MustCompile(`^\[\s*(\d+)/\s*(\d+)\]\s+(\S+) - `)
+	quantTo       = regexp.MustCompile(`converting to (\w+) \.\.`)
 	quantBadShape = regexp.MustCompile(`tensor cols (\d+) x (\d+) are not divisible by (\d+), required for`)
 )
 
@@ -107,7 +111,7 @@ func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeR
 	cin, ctmp := C.CString(in), C.CString(tmp)
 	defer C.free(unsafe.Pointer(cin))
 	defer C.free(unsafe.Pointer(ctmp))
-	var res QuantizeResult
+	res := QuantizeResult{Converted: map[string]int{}}
 	var badShape, tensor string
 	untap := tapLog(func(_ int, line string) {
 		if m := quantLine.FindStringSubmatch(line); m != nil {
@@ -117,6 +121,9 @@ func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeR
 			if o.Progress != nil {
 				o.Progress(done, res.Tensors, tensor)
 			}
+		}
+		if m := quantTo.FindStringSubmatch(line); m != nil {
+			res.Converted[m[1]]++
 		}
 		if strings.Contains(line, "using fallback quantization") {
 			res.Fallbacks++
