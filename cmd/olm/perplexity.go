@@ -247,14 +247,7 @@ func (o *perplexityOptions) score(ctx context.Context, m *runner.Model, n int, f
 		}
 		defer fmt.Fprint(o.ios.Err, "\r\033[K")
 	}
-	return f(evaluator{lctx}, opts)
-}
-
-// evaluator adapts runner.Context to perplexity.Evaluator.
-type evaluator struct{ c *runner.Context }
-
-func (e evaluator) EvalWindow(ctx context.Context, toks []int32, first int, dst []float32) error {
-	return e.c.EvalWindow(ctx, toks, first, dst)
+	return f(lctx, opts)
 }
 
 func (o *perplexityOptions) load(ctx context.Context, name string) (*runner.Model, error) {
