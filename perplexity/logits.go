@@ -10,7 +10,8 @@ import (
 )
 
 // The logits file holds a reference model's predictions so that quantizations are compared
-// with it without running it again. It is llama-perplexity's --kl-divergence-base layout,
+// with it without running it again. It has the layout of llama-perplexity's
+// --kl-divergence-base files (read from its source; not yet checked against a build),
 // little-endian:
 //
 //	"_logits_"  uint32 n_ctx  int32 n_vocab  int32 n_chunk  int32 tokens[n_chunk*n_ctx]

@@ -46,9 +46,9 @@ func newPerplexityCmd(ios *ioStreams, runF func(context.Context, *perplexityOpti
 			"mean KL divergence (nats per token) with its median and 99th percentile, how often both models\n" +
 			"rank the same token first, and PPL(MODEL)/PPL(base). The reference is a model (run first, on the\n" +
 			"same text) or a file that --save-logits wrote, so a large base is evaluated once for all its quants.\n" +
-			"Logits files store every token's log-probability in 16 bits (llama-perplexity's format, 2 bytes\n" +
-			"per vocabulary entry per scored token); with a model as --kl-base and no --save-logits, a\n" +
-			"temporary one is written and removed.",
+			"Logits files store every token's log-probability in 16 bits, 2 bytes per vocabulary entry per\n" +
+			"scored token, in the layout of llama-perplexity's --kl-divergence-base files; with a model as\n" +
+			"--kl-base and no --save-logits, a temporary one is written and removed.",
 		Example: "  olm perplexity ./model-f16.gguf wiki.test.raw --ctx 512\n" +
 			"  olm perplexity ./model-f16.gguf wiki.test.raw --save-logits base.logits\n" +
 			"  olm perplexity ./model-q4_k_m.gguf --kl-base base.logits --json",
