@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -147,5 +148,32 @@ func TestQualityCommandsBadInput(t *testing.T) {
 	out, _, code := runOLM(t, "", "quantize", "--list-types")
 	if code != 0 || !strings.Contains(out, "Q4_K_M") || !strings.Contains(out, "IQ2_XS") {
 		t.Errorf("--list-types: %q", out)
+	}
+}
+
+// On a terminal, perplexity and quantize show their progress on stderr and clear it;
+// stdout keeps only the result.
+func TestQualityProgressOnTerminal(t *testing.T) {
+	var out, errb strings.Builder
+	ios := &ioStreams{In: strings.NewReader(strings.Repeat("the cat and the dog is a test of the model. ", 40)), Out: &out, Err: &errb, ErrTTY: true}
+	if code := execute(t.Context(), ios, []string{"perplexity", tinyModel, "--ctx", "32", "--json", "-t", "1"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r map[string]float64
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil || r["n_ctx"] != 32 || r["n_chunks"] < 2 {
+		t.Fatalf("stdout %q: %v", out.String(), err)
+	}
+	last := "window " + strconv.Itoa(int(r["n_chunks"])) + "/" + strconv.Itoa(int(r["n_chunks"])) + ": perplexity"
+	if !strings.Contains(errb.String(), "window 1/") || !strings.Contains(errb.String(), last) || !strings.HasSuffix(errb.String(), "\r\033[K") {
+		t.Fatalf("progress %q lacks %q or is not cleared", errb.String(), last)
+	}
+	out.Reset()
+	errb.Reset()
+	q := filepath.Join(t.TempDir(), "q.gguf")
+	if code := execute(t.Context(), ios, []string{"quantize", tinyModel, q, "Q8_0", "-t", "1"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "quantizing to Q8_0: tensor 1/") || !strings.Contains(errb.String(), "wrote "+q) || out.Len() != 0 {
+		t.Fatalf("stderr %q, stdout %q", errb.String(), out.String())
 	}
 }
