@@ -17,7 +17,7 @@ var commonWords = map[string]bool{"the": true, "a": true, "was": true, "and": tr
 	"they": true, "play": true, "loved": true, "day": true, "one": true, "with": true, "said": true, "very": true,
 	"big": true, "there": true, "time": true, "friend": true, "happy": true, "park": true, "saw": true, "liked": true}
 
-func loadStories(t *testing.T) *runner.Model {
+func loadRealStories(t *testing.T) *runner.Model {
 	t.Helper()
 	m, err := runner.LoadModel(context.Background(), realmodel.Stories260K(t), runner.ModelOptions{GPULayers: 0})
 	if err != nil {
@@ -30,7 +30,7 @@ func loadStories(t *testing.T) *runner.Model {
 // The real model's greedy continuation is English, printable, and the same every time:
 // a broken tokenizer, sampler, detokenizer or binding would fail it.
 func TestStoriesGreedyIsFluentEnglish(t *testing.T) {
-	m := loadStories(t)
+	m := loadRealStories(t)
 	var texts []string
 	for range 2 {
 		c := newCtx(t, m, 256)
@@ -67,7 +67,7 @@ func TestStoriesGreedyIsFluentEnglish(t *testing.T) {
 // Token ids of a short text in the real model's SentencePiece vocabulary, with BOS, as
 // llama-tokenize gives them; "</s>" typed by a user stays text unless special parsing is on.
 func TestStoriesTokenizeGolden(t *testing.T) {
-	m := loadStories(t)
+	m := loadRealStories(t)
 	toks, err := m.Tokenize("Lily loved to play in the park.", true, false)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestStoriesTokenizeGolden(t *testing.T) {
 // EvalWindow gives the same logits for a position whatever the first scored position,
 // and leaves the context empty, so a generation after it is unchanged.
 func TestEvalWindow(t *testing.T) {
-	m := loadStories(t)
+	m := loadRealStories(t)
 	c := newCtx(t, m, 64)
 	before, _, _ := generate(t, c, "Once upon a time", runner.GenerateOptions{MaxTokens: 12, Sampler: sampler(t, 0, 1)})
 	toks, _ := m.Tokenize("Once upon a time, there was a little girl named Lily. She loved to play outside.", true, false)
