@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -93,9 +94,15 @@ func QuantizeFile(ctx context.Context, in, out string, ftype, threads int) error
 	return err
 }
 
+// quantizeMu keeps quantizations one at a time: each reads its progress from
+// llama.cpp's one process-wide log, which cannot tell two apart.
+var quantizeMu sync.Mutex
+
 // Quantize rewrites the GGUF model in as out with llama.cpp's quantizer (what
 // llama-quantize runs). out is written atomically: a failure leaves nothing behind.
 func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeResult, error) {
+	quantizeMu.Lock()
+	defer quantizeMu.Unlock()
 	if _, err := CheckGGUF(in); err != nil {
 		return QuantizeResult{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,13 +160,12 @@ func runPerplexity(ctx context.Context, o *perplexityOptions) error {
 func (o *perplexityOptions) compareWithModel(ctx context.Context, text string) error {
 	save := o.saveTo
 	if save == "" {
-		f, err := os.CreateTemp("", "olm-base-*.logits")
+		dir, err := os.MkdirTemp("", "olm-base-")
 		if err != nil {
 			return fmt.Errorf("temporary logits file: %w", err)
 		}
-		f.Close()
-		save = f.Name()
-		defer os.Remove(save)
+		defer os.RemoveAll(dir)
+		save = filepath.Join(dir, "base.logits")
 		o.saveTo = save
 	}
 	bm, err := o.load(ctx, o.klBase)
@@ -264,6 +264,9 @@ func (o *perplexityOptions) writeLogits(f func(io.Writer) error) error {
 	if o.saveTo == "" {
 		return f(nil)
 	}
+	if err := checkLogitsTarget(o.saveTo); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(o.saveTo), filepath.Base(o.saveTo)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("--save-logits: %w", err)
@@ -279,6 +282,26 @@ func (o *perplexityOptions) writeLogits(f func(io.Writer) error) error {
 	}
 	if err := os.Rename(tmp.Name(), o.saveTo); err != nil {
 		return fmt.Errorf("--save-logits: %w", err)
+	}
+	return nil
+}
+
+// checkLogitsTarget refuses to replace a file that is not a logits file: a slip of the
+// keyboard (--save-logits model.gguf) must not cost a model.
+func checkLogitsTarget(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--save-logits %s: %w", path, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return fmt.Errorf("--save-logits %s is a directory: give a file name, e.g. %s", path, filepath.Join(path, "base.logits"))
+	}
+	if !perplexity.IsLogitsFile(f) {
+		return fmt.Errorf("--save-logits %s exists and is not a logits file; olm replaces only logits files: give another name", path)
 	}
 	return nil
 }

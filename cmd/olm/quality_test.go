@@ -127,6 +127,8 @@ func TestQualityCommandsBadInput(t *testing.T) {
 		{[]string{"perplexity", tinyModel, filepath.Join(dir, "none.txt")}, "no such file"},
 		{[]string{"perplexity", tinyModel, text, "--kl-base", text}, "not a GGUF file"},
 		{[]string{"perplexity", tinyModel}, "empty text"},
+		{[]string{"perplexity", tinyModel, text, "--ctx", "4", "--save-logits", exists}, "exists and is not a logits file"},
+		{[]string{"perplexity", tinyModel, text, "--ctx", "4", "--save-logits", dir}, "is a directory"},
 		{[]string{"quantize", tinyModel, filepath.Join(dir, "o.gguf"), "Q9_X"}, "unknown quantization type \"Q9_X\"; use one of F32, F16"},
 		{[]string{"quantize", tinyModel, filepath.Join(dir, "o.gguf"), "IQ1_S"}, "needs an importance matrix"},
 		{[]string{"quantize", tinyModel, exists, "Q4_0"}, "exists: pass --force"},
@@ -144,6 +146,9 @@ func TestQualityCommandsBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o.gguf")); err == nil {
 		t.Error("a refused quantization wrote its output")
+	}
+	if b, _ := os.ReadFile(exists); string(b) != "x" {
+		t.Errorf("a refused command changed %s: %q", exists, b)
 	}
 	out, _, code := runOLM(t, "", "quantize", "--list-types")
 	if code != 0 || !strings.Contains(out, "Q4_K_M") || !strings.Contains(out, "IQ2_XS") {
