@@ -18,7 +18,20 @@ var logState struct {
 	sync.Mutex
 	logger   *slog.Logger
 	partial  strings.Builder
-	firstErr string // the first error since the last take: the root cause
+	firstErr string                       // the first error since the last take: the root cause
+	tap      func(level int, line string) // sees every line while set (the quantizer's progress)
+}
+
+// tapLog shows every llama.cpp log line to f until the returned function is called.
+func tapLog(f func(level int, line string)) (untap func()) {
+	logState.Lock()
+	logState.tap = f
+	logState.Unlock()
+	return func() {
+		logState.Lock()
+		logState.tap = nil
+		logState.Unlock()
+	}
 }
 
 // SetLogger routes llama.cpp's log to l (nil: discard). The CLI passes a logger that is
@@ -67,6 +80,9 @@ func olmLog(level C.int, text *C.char, _ unsafe.Pointer) {
 		lvl = slog.LevelInfo
 	default:
 		lvl = slog.LevelDebug
+	}
+	if logState.tap != nil {
+		logState.tap(int(level), line)
 	}
 	if l := logState.logger; l != nil && l.Enabled(context.Background(), lvl) {
 		l.Log(context.Background(), lvl, line, "src", "llama.cpp")

@@ -3,14 +3,32 @@ package runner
 /*
 #include <stdlib.h>
 #include "ggml.h"
+#include "gguf.h"
 #include "llama.h"
+
+// olm_file_type reads general.file_type from a GGUF header without loading tensors.
+static int olm_file_type(const char *path) {
+	struct gguf_init_params p = { .no_alloc = 1, .ctx = NULL };
+	struct gguf_context *g = gguf_init_from_file(path, p);
+	if (!g) return -1;
+	int64_t k = gguf_find_key(g, "general.file_type");
+	int ft = -1;
+	if (k >= 0 && gguf_get_kv_type(g, k) == GGUF_TYPE_UINT32) ft = (int)gguf_get_val_u32(g, k);
+	gguf_free(g);
+	return ft;
+}
 */
 import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -38,20 +56,91 @@ func QuantizeRows(typ uint32, src []float32, nrows, ncols int) ([]byte, error) {
 	return dst, nil
 }
 
+// QuantizeOptions control a file quantization.
+type QuantizeOptions struct {
+	Type            QuantType
+	Threads         int  // 0: llama.cpp's default (all hardware threads)
+	AllowRequantize bool // quantize a file whose weights are already quantized
+	// Progress is called as each tensor starts (1-based), with its name; may be nil.
+	Progress func(done, total int, tensor string)
+}
+
+// QuantizeResult says what the quantizer did.
+type QuantizeResult struct {
+	Tensors   int
+	Fallbacks int // tensors whose rows do not split into the type's blocks, given another type
+	// Converted counts the tensors converted to each ggml type ("q8_0": 30); the rest
+	// (norms, mostly) were copied as they were.
+	Converted map[string]int
+}
+
+// ErrBlockSize marks a model whose tensor shapes the chosen type cannot hold.
+var ErrBlockSize = errors.New("tensor rows do not split into the type's blocks")
+
+var (
+	quantLine     = regexp.MustCompile(`^\[\s*(\d+)/\s*(\d+)\]\s+(\S+) - `)
+	quantTo       = regexp.MustCompile(`converting to (\w+) \.\.`)
+	quantBadShape = regexp.MustCompile(`tensor cols (\d+) x (\d+) are not divisible by (\d+), required for`)
+)
+
 // QuantizeFile rewrites a GGUF model as file type ftype (llama_ftype: 2 = Q4_0,
 // 15 = Q4_K_M, 7 = Q8_0, ...) with llama.cpp's quantizer. It writes out atomically.
 func QuantizeFile(ctx context.Context, in, out string, ftype, threads int) error {
+	q, ok := quantTypeByFType(ftype)
+	if !ok {
+		return fmt.Errorf("quantize: unknown llama_ftype %d", ftype)
+	}
+	_, err := Quantize(ctx, in, out, QuantizeOptions{Type: q, Threads: threads})
+	return err
+}
+
+// quantizeMu keeps quantizations one at a time: each reads its progress from
+// llama.cpp's one process-wide log, which cannot tell two apart.
+var quantizeMu sync.Mutex
+
+// Quantize rewrites the GGUF model in as out with llama.cpp's quantizer (what
+// llama-quantize runs). out is written atomically: a failure leaves nothing behind.
+func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeResult, error) {
+	quantizeMu.Lock()
+	defer quantizeMu.Unlock()
 	if _, err := CheckGGUF(in); err != nil {
-		return err
+		return QuantizeResult{}, err
 	}
 	initBackend()
+	if err := CheckRequantize(FileType(in), o.Type, o.AllowRequantize); err != nil {
+		return QuantizeResult{}, fmt.Errorf("quantize %s: %w", in, err)
+	}
 	p := C.llama_model_quantize_default_params()
-	p.ftype = C.enum_llama_ftype(ftype)
-	p.nthread = C.int32_t(threads)
+	p.ftype = C.enum_llama_ftype(o.Type.FType)
+	p.nthread = C.int32_t(o.Threads)
+	p.allow_requantize = C.bool(o.AllowRequantize)
 	tmp := out + ".tmp"
 	cin, ctmp := C.CString(in), C.CString(tmp)
 	defer C.free(unsafe.Pointer(cin))
 	defer C.free(unsafe.Pointer(ctmp))
+	res := QuantizeResult{Converted: map[string]int{}}
+	var badShape, tensor string
+	untap := tapLog(func(_ int, line string) {
+		if m := quantLine.FindStringSubmatch(line); m != nil {
+			done, _ := strconv.Atoi(m[1])
+			res.Tensors, _ = strconv.Atoi(m[2])
+			tensor = m[3]
+			if o.Progress != nil {
+				o.Progress(done, res.Tensors, tensor)
+			}
+		}
+		if m := quantTo.FindStringSubmatch(line); m != nil {
+			res.Converted[m[1]]++
+		}
+		if strings.Contains(line, "using fallback quantization") {
+			res.Fallbacks++
+		}
+		if m := quantBadShape.FindStringSubmatch(line); m != nil && strings.Contains(line, "Unsupported tensor size") {
+			badShape = fmt.Sprintf("%s has rows of %s values, not a multiple of %s's %s-value blocks, and llama.cpp has no fallback type for %s",
+				tensor, m[1], o.Type.Name, m[3], o.Type.Name)
+		}
+	})
+	defer untap()
 	takeLastError()
 	done := make(chan C.uint32_t, 1)
 	go func() { done <- C.llama_model_quantize(cin, ctmp, &p) }()
@@ -59,13 +148,28 @@ func QuantizeFile(ctx context.Context, in, out string, ftype, threads int) error
 	case rc := <-done:
 		if rc != 0 {
 			os.Remove(tmp)
-			return fmt.Errorf("quantize %s: %s", in, takeLastError())
+			msg := oneLine(takeLastError())
+			if badShape != "" {
+				return res, fmt.Errorf("quantize %s to %s: %w: %s; the k-quants (Q6_K, Q5_K_M, Q4_K_M, ...) give such tensors another type instead",
+					in, o.Type.Name, ErrBlockSize, badShape)
+			}
+			return res, fmt.Errorf("quantize %s to %s: %s", in, o.Type.Name, msg)
 		}
 	case <-ctx.Done():
 		// llama.cpp's quantizer cannot be interrupted; wait for it, then discard the output.
 		<-done
 		os.Remove(tmp)
-		return ctx.Err()
+		return res, ctx.Err()
 	}
-	return os.Rename(tmp, out)
+	return res, os.Rename(tmp, out)
 }
+
+// FileType is a GGUF file's general.file_type (a llama_ftype), or -1 when it has none.
+func FileType(path string) int {
+	initBackend()
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	return int(C.olm_file_type(cpath))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

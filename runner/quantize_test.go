@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,5 +43,38 @@ func TestQuantizeFile(t *testing.T) {
 	}
 	if _, err := os.Stat(out + "2"); err == nil {
 		t.Fatal("a failed quantization left an output file")
+	}
+}
+
+func errorsIsBlock(err error) bool { return errors.Is(err, runner.ErrBlockSize) }
+
+// Types are llama-quantize's names; unknown ones list the valid ones, and the ones that
+// need an importance matrix say so.
+func TestParseQuantType(t *testing.T) {
+	for in, want := range map[string]int{"Q4_K_M": 15, "q4_k": 15, "Q8_0": 7, "q5_k_m": 17, "Q6_K": 18, "q4_0": 2, "F16": 1} {
+		q, err := runner.ParseQuantType(in)
+		if err != nil || q.FType != want {
+			t.Errorf("%s: %+v, %v; want ftype %d", in, q, err, want)
+		}
+	}
+	if _, err := runner.ParseQuantType("Q9"); err == nil || !strings.Contains(err.Error(), "Q4_K_M") || !strings.Contains(err.Error(), "Q8_0") {
+		t.Errorf("unknown type: %v", err)
+	}
+	if _, err := runner.ParseQuantType("IQ2_XS"); err == nil || !strings.Contains(err.Error(), "importance matrix") {
+		t.Errorf("IQ2_XS: %v", err)
+	}
+	q4, _ := runner.ParseQuantType("Q4_0")
+	q8, _ := runner.ParseQuantType("Q8_0")
+	if err := runner.CheckRequantize(2, q8, true); err == nil || !strings.Contains(err.Error(), "below Q8_0") {
+		t.Errorf("Q4_0 to Q8_0: %v", err)
+	}
+	if err := runner.CheckRequantize(7, q4, false); err == nil || !strings.Contains(err.Error(), "--allow-requantize") {
+		t.Errorf("Q8_0 to Q4_0 without --allow-requantize: %v", err)
+	}
+	if err := runner.CheckRequantize(7, q4, true); err != nil {
+		t.Errorf("Q8_0 to Q4_0 allowed: %v", err)
+	}
+	if err := runner.CheckRequantize(1, q4, false); err != nil {
+		t.Errorf("F16 to Q4_0: %v", err)
 	}
 }

@@ -45,12 +45,13 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "show llama.cpp's log and timings on stderr")
 	// Grouped as gh groups its help: what users run first, then model management.
 	root.AddGroup(&cobra.Group{ID: "run", Title: "Run models:"}, &cobra.Group{ID: "manage", Title: "Manage models:"})
-	for _, c := range []*cobra.Command{newChatCmd(ios, g, nil), newRunCmd(ios, g, nil), newBenchCmd(ios, nil)} {
+	for _, c := range []*cobra.Command{newChatCmd(ios, g, nil), newRunCmd(ios, g, nil), newBenchCmd(ios, nil),
+		newPerplexityCmd(ios, nil), newTokenizeCmd(ios, nil)} {
 		c.GroupID = "run"
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{newPullCmd(ios, nil), newListCmd(ios, nil), newShowCmd(ios, nil), newCatalogCmd(ios, nil),
-		newImportCmd(ios, nil), newRmCmd(ios, nil), newLoginCmd(ios, nil)} {
+		newImportCmd(ios, nil), newRmCmd(ios, nil), newLoginCmd(ios, nil), newQuantizeCmd(ios, nil)} {
 		c.GroupID = "manage"
 		root.AddCommand(c)
 	}
