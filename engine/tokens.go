@@ -72,3 +72,26 @@ func spell(lm *runner.Model, toks []runner.Token) string {
 	}
 	return string(b)
 }
+
+// ChatPrompt renders msgs with the model's chat template, ready for the assistant's answer,
+// and tokenizes it as a session does: message contents stay text, so a client cannot forge
+// control tokens. The server's chat endpoints use it.
+func (m *Model) ChatPrompt(msgs []template.Message) ([]runner.Token, error) {
+	if m.Template == nil {
+		return nil, fmt.Errorf("%s has no chat template: use the completion endpoints", m.Name)
+	}
+	p, err := m.Template.Render(msgs, true)
+	if err != nil {
+		return nil, fmt.Errorf("render the conversation with template %s: %w", m.Template.Name(), err)
+	}
+	return tokenizePrompt(m.LM, p, nil)
+}
+
+// Stops are the chat template's stop strings followed by extra ones.
+func (m *Model) Stops(extra []string) []string {
+	var s []string
+	if m.Template != nil {
+		s = append(s, m.Template.Stops()...)
+	}
+	return append(s, extra...)
+}

@@ -127,6 +127,10 @@ func catalogRef(m *Model, quant string) (Ref, error) {
 	return ref, nil
 }
 
+// ErrUnknownModel is wrapped by the error for a name that is no catalog model, import,
+// hf.co reference or file.
+var ErrUnknownModel = errors.New("unknown model")
+
 // unknown builds the "did you mean" error.
 func (r Resolver) unknown(name string) error {
 	base, _, _ := strings.Cut(name, ":")
@@ -141,7 +145,7 @@ func (r Resolver) unknown(name string) error {
 	}
 	hint := "see olm catalog, or use hf.co/OWNER/REPO or a .gguf path"
 	if s := suggest(strings.ToLower(base), names, 3); len(s) > 0 {
-		return fmt.Errorf("unknown model %q: did you mean %s? (%s)", name, strings.Join(s, ", "), hint)
+		return fmt.Errorf("%w %q: did you mean %s? (%s)", ErrUnknownModel, name, strings.Join(s, ", "), hint)
 	}
-	return fmt.Errorf("unknown model %q: %s", name, hint)
+	return fmt.Errorf("%w %q: %s", ErrUnknownModel, name, hint)
 }

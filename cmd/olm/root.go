@@ -46,7 +46,7 @@ func newRootCmd(ios *ioStreams) *cobra.Command {
 	// Grouped as gh groups its help: what users run first, then model management.
 	root.AddGroup(&cobra.Group{ID: "run", Title: "Run models:"}, &cobra.Group{ID: "manage", Title: "Manage models:"})
 	for _, c := range []*cobra.Command{newChatCmd(ios, g, nil), newRunCmd(ios, g, nil), newBenchCmd(ios, nil),
-		newPerplexityCmd(ios, nil), newTokenizeCmd(ios, nil)} {
+		newServeCmd(ios, g, nil), newPerplexityCmd(ios, nil), newTokenizeCmd(ios, nil)} {
 		c.GroupID = "run"
 		root.AddCommand(c)
 	}

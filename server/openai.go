@@ -1,0 +1,341 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/runner"
+)
+
+// stopList is OpenAI's stop: a string or an array of strings.
+type stopList []string
+
+func (s *stopList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return badRequest("stop", "stop: want a string or an array of strings")
+	}
+	*s = many
+	return nil
+}
+
+// content is a message's content: a string, or OpenAI's array of parts of which olm takes
+// the text ones.
+type content string
+
+func (c *content) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*c = content(s)
+		return nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return badRequest("messages", "message content: want a string or an array of text parts")
+	}
+	var sb strings.Builder
+	for _, p := range parts {
+		if p.Type != "text" {
+			return badRequest("messages", "message content part of type %q: olm takes text only", p.Type)
+		}
+		sb.WriteString(p.Text)
+	}
+	*c = content(sb.String())
+	return nil
+}
+
+type oaMessage struct {
+	Role    string  `json:"role"`
+	Content content `json:"content"`
+}
+
+type oaStreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// oaRequest holds the fields of /v1/chat/completions and /v1/completions olm honours;
+// Unsupported lists those it refuses rather than silently ignore.
+type oaRequest struct {
+	Model               string           `json:"model"`
+	Messages            []oaMessage      `json:"messages"`
+	Prompt              *json.RawMessage `json:"prompt"`
+	Stream              bool             `json:"stream"`
+	StreamOptions       *oaStreamOptions `json:"stream_options"`
+	Temperature         *float64         `json:"temperature"`
+	TopP                *float64         `json:"top_p"`
+	MaxTokens           *int             `json:"max_tokens"`
+	MaxCompletionTokens *int             `json:"max_completion_tokens"`
+	Stop                stopList         `json:"stop"`
+	Seed                *int64           `json:"seed"`
+	FrequencyPenalty    *float64         `json:"frequency_penalty"`
+	PresencePenalty     *float64         `json:"presence_penalty"`
+	N                   *int             `json:"n"`
+
+	LogitBias    json.RawMessage `json:"logit_bias"`
+	Logprobs     json.RawMessage `json:"logprobs"`
+	TopLogprobs  json.RawMessage `json:"top_logprobs"`
+	Tools        json.RawMessage `json:"tools"`
+	ToolChoice   json.RawMessage `json:"tool_choice"`
+	Functions    json.RawMessage `json:"functions"`
+	Response     json.RawMessage `json:"response_format"`
+	Audio        json.RawMessage `json:"audio"`
+	Modalities   json.RawMessage `json:"modalities"`
+	Prediction   json.RawMessage `json:"prediction"`
+	Suffix       json.RawMessage `json:"suffix"`
+	Echo         json.RawMessage `json:"echo"`
+	BestOf       json.RawMessage `json:"best_of"`
+	ParallelCall json.RawMessage `json:"parallel_tool_calls"`
+}
+
+// unsupported names the fields that are set but that olm cannot honour yet.
+func (q *oaRequest) unsupported() []string {
+	var out []string
+	set := func(name string, raw json.RawMessage) {
+		if len(raw) > 0 && string(raw) != "null" && string(raw) != "false" && string(raw) != "{}" && string(raw) != "[]" {
+			out = append(out, name)
+		}
+	}
+	set("logit_bias", q.LogitBias)
+	set("logprobs", q.Logprobs)
+	set("top_logprobs", q.TopLogprobs)
+	set("tools", q.Tools)
+	set("tool_choice", q.ToolChoice)
+	set("functions", q.Functions)
+	set("audio", q.Audio)
+	set("modalities", q.Modalities)
+	set("prediction", q.Prediction)
+	set("suffix", q.Suffix)
+	set("echo", q.Echo)
+	set("best_of", q.BestOf)
+	if len(q.Response) > 0 && string(q.Response) != "null" {
+		var rf struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(q.Response, &rf) != nil || rf.Type != "text" {
+			out = append(out, "response_format")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// toGen checks the request and turns it into olm's terms.
+func (q *oaRequest) toGen(chat bool) (genRequest, error) {
+	g := genRequest{model: q.Model, stop: q.Stop, sampling: runner.DefaultSampling()}
+	if q.Model == "" {
+		return g, badRequest("model", "model is required: name a model olm list shows")
+	}
+	if bad := q.unsupported(); len(bad) > 0 {
+		return g, badRequest(bad[0], "unsupported parameter(s): %s", strings.Join(bad, ", "))
+	}
+	if q.N != nil && *q.N != 1 {
+		return g, badRequest("n", "n = %d: olm returns one choice per request; send n = 1 (or several requests)", *q.N)
+	}
+	if chat {
+		if len(q.Messages) == 0 {
+			return g, badRequest("messages", "messages is empty: send at least one message")
+		}
+		for i, m := range q.Messages {
+			role := m.Role
+			switch role {
+			case template.RoleSystem, template.RoleUser, template.RoleAssistant:
+			case "developer":
+				role = template.RoleSystem
+			default:
+				return g, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d]: role %q is not one of system, developer, user, assistant", i, m.Role)
+			}
+			g.messages = append(g.messages, template.Message{Role: role, Content: string(m.Content)})
+		}
+	} else {
+		if q.Prompt == nil {
+			return g, badRequest("prompt", "prompt is required")
+		}
+		var p string
+		if err := json.Unmarshal(*q.Prompt, &p); err != nil {
+			var ps []string
+			if json.Unmarshal(*q.Prompt, &ps) != nil || len(ps) != 1 {
+				return g, badRequest("prompt", "prompt: want a string (or an array of one string)")
+			}
+			p = ps[0]
+		}
+		if strings.TrimSpace(p) == "" {
+			return g, badRequest("prompt", "prompt is empty")
+		}
+		g.prompt = p
+	}
+	if q.Temperature != nil {
+		g.sampling.Temp = *q.Temperature
+	}
+	if q.TopP != nil {
+		g.sampling.TopP = *q.TopP
+	}
+	if q.Seed != nil {
+		g.sampling.Seed = *q.Seed
+	}
+	if q.FrequencyPenalty != nil {
+		g.sampling.FreqPenalty = *q.FrequencyPenalty
+	}
+	if q.PresencePenalty != nil {
+		g.sampling.PresPenalty = *q.PresencePenalty
+	}
+	switch {
+	case q.MaxCompletionTokens != nil:
+		g.maxTokens = *q.MaxCompletionTokens
+	case q.MaxTokens != nil:
+		g.maxTokens = *q.MaxTokens
+	}
+	if g.maxTokens < 0 || (g.maxTokens == 0 && (q.MaxTokens != nil || q.MaxCompletionTokens != nil)) {
+		return g, badRequest("max_tokens", "max_tokens %d: must be at least 1", g.maxTokens)
+	}
+	if err := g.sampling.Validate(); err != nil {
+		return g, badRequest("", "%s", strings.TrimPrefix(err.Error(), "--"))
+	}
+	return g, nil
+}
+
+type oaUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+func usageOf(r genResult) *oaUsage {
+	return &oaUsage{PromptTokens: r.PromptTokens, CompletionTokens: r.GenTokens, TotalTokens: r.PromptTokens + r.GenTokens}
+}
+
+func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) { s.openai(w, r, true) }
+
+func (s *Server) openaiCompletion(w http.ResponseWriter, r *http.Request) { s.openai(w, r, false) }
+
+// openai serves both completion endpoints: the same flow, two response shapes.
+func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
+	var q oaRequest
+	if err := decode(r, &q); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	g, err := q.toGen(chat)
+	if err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	id := fmt.Sprintf("chatcmpl-%s", w.Header().Get("X-Request-Id"))
+	object, chunkObject := "chat.completion", "chat.completion.chunk"
+	if !chat {
+		id = fmt.Sprintf("cmpl-%s", w.Header().Get("X-Request-Id"))
+		object, chunkObject = "text_completion", "text_completion"
+	}
+	created := s.cfg.Now().Unix()
+	if !q.Stream {
+		var text strings.Builder
+		res, err := s.generate(r.Context(), g, nil, func(b []byte) error { text.Write(b); return nil })
+		if err != nil {
+			writeErr(w, r, err)
+			return
+		}
+		choice := map[string]any{"index": 0, "finish_reason": finishReason(res.Reason)}
+		if chat {
+			choice["message"] = map[string]any{"role": "assistant", "content": text.String()}
+		} else {
+			choice["text"] = text.String()
+			choice["logprobs"] = nil
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": object, "created": created, "model": res.model,
+			"choices": []any{choice}, "usage": usageOf(res), "system_fingerprint": "olm"})
+		return
+	}
+	sw := newStreamWriter(w, "text/event-stream")
+	event := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return sw.write(append(append([]byte("data: "), b...), '\n', '\n'))
+	}
+	chunk := func(model string, delta map[string]any, text string, finish any) map[string]any {
+		c := map[string]any{"index": 0, "finish_reason": finish}
+		if chat {
+			c["delta"] = delta
+		} else {
+			c["text"] = text
+			c["logprobs"] = nil
+		}
+		return map[string]any{"id": id, "object": chunkObject, "created": created, "model": model, "choices": []any{c}, "system_fingerprint": "olm"}
+	}
+	model := g.model
+	onStart := func() { // the model is loaded and the prompt fits: the stream begins
+		if chat {
+			event(chunk(model, map[string]any{"role": "assistant", "content": ""}, "", nil))
+		}
+	}
+	res, err := s.generate(r.Context(), g, onStart, func(b []byte) error {
+		return event(chunk(model, map[string]any{"content": string(b)}, string(b), nil))
+	})
+	if err != nil {
+		if !sw.started {
+			writeErr(w, r, err)
+			return
+		}
+		e := classify(err)
+		event(map[string]any{"error": map[string]any{"message": e.msg, "type": "server_error", "code": e.code}})
+		return
+	}
+	if res.Reason == runner.StopCancelled {
+		return // the client went away
+	}
+	event(chunk(res.model, map[string]any{}, "", finishReason(res.Reason)))
+	if q.StreamOptions != nil && q.StreamOptions.IncludeUsage {
+		event(map[string]any{"id": id, "object": chunkObject, "created": created, "model": res.model,
+			"choices": []any{}, "usage": usageOf(res)})
+	}
+	sw.write([]byte("data: [DONE]\n\n"))
+}
+
+type oaModel struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) {
+	list, err := s.cfg.Library.List()
+	if err != nil && len(list) == 0 {
+		writeErr(w, r, err)
+		return
+	}
+	data := []oaModel{}
+	for _, m := range list {
+		data = append(data, oaModel{ID: m.Name, Object: "model", Created: m.Modified.Unix(), OwnedBy: "olm"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	list, _ := s.cfg.Library.List()
+	for _, m := range list {
+		if m.Name == id {
+			writeJSON(w, http.StatusOK, oaModel{ID: m.Name, Object: "model", Created: m.Modified.Unix(), OwnedBy: "olm"})
+			return
+		}
+	}
+	if _, err := s.cfg.Library.Resolve(r.Context(), id, false); err != nil {
+		writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, oaModel{ID: id, Object: "model", Created: time.Now().Unix(), OwnedBy: "olm"})
+}
