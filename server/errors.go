@@ -123,6 +123,8 @@ func decode(r *http.Request, v any) error {
 			return badRequest(te.Field, "field %q: want %s, got JSON %s", te.Field, te.Type, te.Value)
 		case errors.Is(err, io.EOF):
 			return badRequest("", "empty request body: send a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return badRequest("", "malformed JSON: the body ends in the middle of a value")
 		}
 		return badRequest("", "bad JSON: %v", err)
 	}
