@@ -79,16 +79,16 @@ func put32(b []byte, at int, v uint32) { binary.LittleEndian.PutUint32(b[at:], v
 
 // crafted are damaged copies of the tiny model, each a defect seen in the wild or crafted by
 // the hardening review (issue 14), with the kind of error and a word the message must hold.
-func crafted(t testing.TB) []struct {
+func crafted(t testing.TB, good []byte, second string) []struct {
 	name string
 	data []byte
 	kind error
 	want string
 } {
-	good := tinyModel(t)
 	edit := func(f func(b []byte)) []byte { b := bytes.Clone(good); f(b); return b }
 	emb := tensorInfo(t, good, "token_embd.weight") // n_dims, dims[0], dims[1], type, offset
-	out := tensorInfo(t, good, "output_norm.weight")
+	out := tensorInfo(t, good, second)
+	outOff := out + 4 + 8*int(binary.LittleEndian.Uint32(good[out:])) + 4 // its offset field
 	return []struct {
 		name string
 		data []byte
@@ -99,8 +99,8 @@ func crafted(t testing.TB) []struct {
 		{"dim 2^40", edit(func(b []byte) { put64(b, emb+4, 1<<40) }), gguf.ErrCorrupt, "truncated or corrupt"},
 		{"zero dim", edit(func(b []byte) { put64(b, emb+4+8, 0) }), gguf.ErrCorrupt, "zero dimension"},
 		{"5 dims", edit(func(b []byte) { put32(b, emb, 5) }), gguf.ErrCorrupt, "5 dimensions"},
-		{"offset 2^40", edit(func(b []byte) { put64(b, out+4+8+4, 1<<40) }), gguf.ErrCorrupt, "offset 1099511627776"},
-		{"unaligned offset", edit(func(b []byte) { put64(b, out+4+8+4, binary.LittleEndian.Uint64(b[out+16:])+4) }), gguf.ErrCorrupt, "not a multiple of the alignment"},
+		{"offset 2^40", edit(func(b []byte) { put64(b, outOff, 1<<40) }), gguf.ErrCorrupt, "offset 1099511627776"},
+		{"unaligned offset", edit(func(b []byte) { put64(b, outOff, binary.LittleEndian.Uint64(b[outOff:])+4) }), gguf.ErrCorrupt, "not a multiple of the alignment"},
 		{"bad type", edit(func(b []byte) { put32(b, emb+4+16, 4) }), gguf.ErrUnsupported, "ggml type 4"},
 		{"no tensors", edit(func(b []byte) { put64(b, 8, 0) }), gguf.ErrUnsupported, "no tensors"},
 		{"huge tensor count", edit(func(b []byte) { put64(b, 8, 1<<60) }), gguf.ErrCorrupt, "corrupt GGUF header"},
@@ -125,7 +125,7 @@ func crafted(t testing.TB) []struct {
 		{"tokens array of arrays", edit(func(b []byte) { put32(b, metaValue(t, b, "tokenizer.ggml.tokens")+4, 9) }), gguf.ErrCorrupt, "array of array"},
 		{"huge token array", edit(func(b []byte) { put64(b, metaValue(t, b, "tokenizer.ggml.tokens")+8, 1<<62) }), gguf.ErrCorrupt, "array items"},
 		{"header cut", good[:100], gguf.ErrCorrupt, "corrupt GGUF header"},
-		{"metadata cut", good[:3000], gguf.ErrCorrupt, "truncated or corrupt"},
+		{"metadata cut", good[:max(metaValue(t, good, "tokenizer.ggml.tokens")+20, min(3000, len(good)/2))], gguf.ErrCorrupt, "truncated or corrupt"},
 		{"data cut", good[:len(good)/2], gguf.ErrCorrupt, "truncated or corrupt"},
 		{"empty", nil, gguf.ErrNotGGUF, "empty"},
 		{"text", []byte("just some text\n"), gguf.ErrNotGGUF, "text file"},
@@ -157,7 +157,9 @@ func TestValidateAcceptsSynthModels(t *testing.T) {
 }
 
 func TestValidateRefusesCraftedFiles(t *testing.T) {
-	for _, c := range crafted(t) {
+	cases := crafted(t, tinyModel(t), "output_norm.weight")
+	cases = append(cases, crafted(t, miniGGUF(), "output.weight")...)
+	for _, c := range cases {
 		_, err := gguf.Validate(bytes.NewReader(c.data), int64(len(c.data)))
 		if !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %v mentioning %q", c.name, err, c.kind, c.want)

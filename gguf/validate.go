@@ -3,6 +3,7 @@ package gguf
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -105,7 +106,11 @@ func Validate(r io.ReaderAt, size int64) (Header, error) {
 		return Header{}, kindErr(ErrCorrupt, "negative file size %d", size)
 	}
 	var head [24]byte
-	n, _ := r.ReadAt(head[:min(int64(len(head)), size)], 0)
+	want := int(min(int64(len(head)), size))
+	n, err := r.ReadAt(head[:want], 0)
+	if n < want && err != nil && !errors.Is(err, io.EOF) {
+		return Header{}, fmt.Errorf("read GGUF header: %w", err)
+	}
 	if n < 4 || string(head[:4]) != "GGUF" {
 		return Header{}, notGGUF(head[:n])
 	}
@@ -316,6 +321,15 @@ type reader struct {
 	buf  [8]byte
 }
 
+// fail records a read error: a short file is reported as truncated, anything else (a
+// network error under a remote header) as itself.
+func (r *reader) fail(err error, what string) {
+	if r.err == nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		r.err = fmt.Errorf("read the %s at byte %d: %w", what, r.off, err)
+	}
+	r.truncated(what)
+}
+
 func (r *reader) truncated(what string) {
 	if r.err == nil {
 		r.err = kindErr(ErrCorrupt, "the file is truncated or corrupt: it ends at byte %d, inside the %s; download it again", r.size, what)
@@ -339,7 +353,7 @@ func (r *reader) uint(n uint64) uint64 {
 		return 0
 	}
 	if _, err := io.ReadFull(r.br, r.buf[:n]); err != nil {
-		r.truncated("header")
+		r.fail(err, "header")
 		return 0
 	}
 	r.off += int64(n)
@@ -358,7 +372,7 @@ func (r *reader) skip(n uint64, what string) {
 		return
 	}
 	if _, err := r.br.Discard(int(n)); err != nil {
-		r.truncated(what)
+		r.fail(err, what)
 		return
 	}
 	r.off += int64(n)
@@ -385,7 +399,7 @@ func (r *reader) str(limit, keep uint64, what string) string {
 	}
 	b := make([]byte, min(n, keep))
 	if _, err := io.ReadFull(r.br, b); err != nil {
-		r.truncated(what)
+		r.fail(err, what)
 		return ""
 	}
 	r.off += int64(len(b))
