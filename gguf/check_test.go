@@ -233,3 +233,34 @@ func TestTypeTraitsMatchParser(t *testing.T) {
 		}
 	}
 }
+
+func TestParts(t *testing.T) {
+	for in, want := range map[string]string{
+		"/m/x-00002-of-00003.gguf": "/m/x-00001-of-00003.gguf /m/x-00002-of-00003.gguf /m/x-00003-of-00003.gguf",
+		"x-00001-of-00001.gguf":    "x-00001-of-00001.gguf",
+		"/m/x.gguf":                "/m/x.gguf",
+		"/m/x-00004-of-00003.gguf": "/m/x-00004-of-00003.gguf",
+		"/m/x-0000a-of-00003.gguf": "/m/x-0000a-of-00003.gguf",
+		"/m/sha256-abc":            "/m/sha256-abc",
+	} {
+		if got := strings.Join(gguf.Parts(in), " "); got != want {
+			t.Errorf("Parts(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A FIFO in place of the second part of a split model would block llama.cpp and the parser
+// when they open the siblings.
+func TestCheckModelChecksEveryPart(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "m-00001-of-00002.gguf")
+	if err := os.WriteFile(first, tinyModel(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "m-00002-of-00002.gguf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gguf.CheckModel(first); !errors.Is(err, gguf.ErrNotRegular) || !strings.Contains(err.Error(), "m-00002-of-00002.gguf") {
+		t.Errorf("FIFO as part 2: %v", err)
+	}
+}

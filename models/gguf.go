@@ -9,20 +9,10 @@ import (
 	"github.com/olm-dev/olm/gguf"
 )
 
-// checkModel runs olm's one GGUF check (package gguf) on a file and, when it is part of a
-// split model, on every part: gguf-parser-go opens the siblings itself, so each must be
-// known to be a sound regular file before it does.
+// checkModel is gguf.CheckModel: olm's one GGUF check, on every part of a split model.
 func checkModel(path string) error {
-	parts := parser.CompleteShardGGUFFilename(path)
-	if parts == nil {
-		parts = []string{path}
-	}
-	for _, p := range parts {
-		if _, err := gguf.Check(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := gguf.CheckModel(path)
+	return err
 }
 
 // parseInfo reads a checked file's metadata with gguf-parser-go (all parts of a split file).
