@@ -110,7 +110,7 @@ func crafted(t testing.TB, good []byte, second string) []struct {
 		{"alignment i32", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment"), 5) }), gguf.ErrCorrupt, "general.alignment"},
 		{"alignment 0", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment")+4, 0) }), gguf.ErrCorrupt, "power of 2"},
 		{"alignment 48", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment")+4, 48) }), gguf.ErrCorrupt, "power of 2"},
-		{"architecture u32", miniGGUF(ent{"general.architecture", 4, 0, uint32(7)}), gguf.ErrCorrupt, "general.architecture holds a u32"},
+		{"architecture u32", miniGGUF(ent{"general.architecture", 4, 0, uint32(7)}), gguf.ErrCorrupt, "general.architecture holds type u32"},
 		{"no architecture", miniGGUF(ent{"general.architecture", 8, 0, " "}), gguf.ErrCorrupt, "general.architecture"},
 		{"clip", miniGGUF(ent{"general.architecture", 8, 0, "clip"}), gguf.ErrUnsupported, "vision projector"},
 		{"lora", miniGGUF(ent{"general.type", 8, 0, "adapter"}), gguf.ErrUnsupported, "adapter"},

@@ -122,7 +122,7 @@ func (e kv) describe() string {
 	if e.typ == tArray {
 		return "an array of " + typeName(e.elem)
 	}
-	return "a " + typeName(e.typ)
+	return "type " + typeName(e.typ)
 }
 
 // integer returns an integer scalar's value, signed types sign-extended.

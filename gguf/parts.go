@@ -34,15 +34,17 @@ func Parts(path string) []string {
 // every part: llama.cpp and gguf-parser-go open the siblings themselves, so each must be
 // known to be a sound regular file first. It returns the header of the file at path.
 func CheckModel(path string) (Header, error) {
-	var first Header
+	h, err := Check(path)
+	if err != nil {
+		return Header{}, err
+	}
 	for _, p := range Parts(path) {
-		h, err := Check(p)
-		if err != nil {
+		if p == filepath.Clean(path) {
+			continue
+		}
+		if _, err := Check(p); err != nil {
 			return Header{}, err
 		}
-		if p == filepath.Clean(path) || p == path {
-			first = h
-		}
 	}
-	return first, nil
+	return h, nil
 }

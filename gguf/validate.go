@@ -27,14 +27,14 @@ type Header struct {
 // Limits on what one file may declare. Real models stay far below them; they exist so that a
 // crafted count can never make olm, gguf-parser-go or llama.cpp allocate for it.
 const (
-	maxTensors     = 1 << 20  // a 600B model has a few thousand
-	maxKVs         = 1 << 16  // models carry tens of keys
-	maxKeyLen      = 1 << 16  // the GGUF spec's limit (uint16 range)
-	maxNameLen     = 64 - 1   // GGML_MAX_NAME, with its NUL
-	maxDims        = 4        // GGML_MAX_DIMS
-	maxString      = 64 << 20 // one metadata string (chat templates are kilobytes)
-	maxArrayItems  = 1 << 24  // all arrays together: vocabularies are up to ~1M entries
-	maxHeaderBytes = 1 << 30  // metadata and tensor infos; gguf-parser-go holds them all in memory
+	maxTensors     = 1 << 16   // a 600B model has a few thousand; the parser preallocates split.tensors.count
+	maxKVs         = 1 << 16   // models carry tens of keys
+	maxKeyLen      = 1 << 16   // the GGUF spec's limit (uint16 range)
+	maxNameLen     = 64 - 1    // GGML_MAX_NAME, with its NUL
+	maxDims        = 4         // GGML_MAX_DIMS
+	maxString      = 64 << 20  // one metadata string (chat templates are kilobytes)
+	maxArrayItems  = 1 << 24   // all arrays together: vocabularies are up to ~1M entries
+	maxHeaderBytes = 256 << 20 // metadata and tensor infos (~10 MB for a 256k vocabulary); the parser holds them all
 	maxAlignment   = 1 << 20
 	maxLayers      = 4096 // gguf-parser-go's maxSaneBlockCount; llama.cpp allows 512
 	minKVBytes     = 8 + 4 + 1

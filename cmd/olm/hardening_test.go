@@ -203,3 +203,16 @@ func TestSecondInterruptCountsPerHandler(t *testing.T) {
 		t.Fatal("a second Ctrl-C in the same answer did not ask to exit")
 	}
 }
+
+// SIGTERM cancels once; a second one, or a Ctrl-C after it, exits.
+func TestSecondTerminateExits(t *testing.T) {
+	in := &interrupts{}
+	cancels := 0
+	in.Push(func() { cancels++ })
+	if !in.terminate(func() { cancels++ }) || cancels != 1 {
+		t.Fatal("the first SIGTERM did not cancel")
+	}
+	if in.terminate(func() { cancels++ }) || in.fire() || cancels != 1 {
+		t.Fatal("a signal after SIGTERM did not ask to exit")
+	}
+}
