@@ -41,6 +41,8 @@ type ModelOptions struct {
 	// FitContext is the context size AutoGPULayers plans for (0: 4096), so the KV cache
 	// that comes later still fits beside the weights.
 	FitContext int
+
+	probe bool // metadata and tensor layout only (llama.cpp's no_alloc): see ProbeModel
 }
 
 // AutoGPULayers offloads as many layers as fit in free GPU memory with 1 GiB to spare:
@@ -85,6 +87,9 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	params := C.llama_model_default_params()
 	params.use_mmap = C.bool(!opts.NoMmap)
 	params.use_mlock = C.bool(opts.Mlock)
+	if opts.probe { // as llama.cpp's fit does: no_alloc asserts against an mmap buffer
+		params.no_alloc, params.use_mmap = true, false
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	switch {
@@ -119,6 +124,19 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 		return nil, fmt.Errorf("load %s: %s", path, loadFailure(takeLastError()))
 	}
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
+}
+
+// ProbeModel loads a model as LoadModel does but allocates and reads no weights (llama.cpp's
+// no_alloc, which its own GPU fit uses): it finds what llama.cpp refuses beyond the GGUF
+// check, such as an unknown architecture or missing keys and tensors, in the time it takes
+// to read the header. olm import uses it so that it never registers a file run would refuse.
+func ProbeModel(ctx context.Context, path string) error {
+	m, err := LoadModel(ctx, path, ModelOptions{GPULayers: 0, probe: true})
+	if err != nil {
+		return err
+	}
+	m.Close()
+	return nil
 }
 
 // fitGPU runs llama.cpp's fit, which creates and frees trial contexts, under freeMu. When

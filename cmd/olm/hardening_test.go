@@ -77,6 +77,20 @@ func TestShowAndImportRefuseWhatRunRefuses(t *testing.T) {
 	}
 }
 
+// A file that passes the GGUF check but that llama.cpp refuses (an unknown architecture) is
+// not registered either: import asks llama.cpp, without reading the weights.
+func TestImportRefusesWhatLlamaCppRefuses(t *testing.T) {
+	fakeHub(t)
+	b := bytes.Clone(tinyBytes(t))
+	at := bytes.Index(b, []byte("general.architecture")) + len("general.architecture") + 4 + 8
+	copy(b[at:], "llamz")
+	p := writeFile(t, "llamz.gguf", b)
+	mustFail(t, []string{"import", p, "--name", "z"}, "unknown model architecture: 'llamz'")
+	if out, _ := mustRun(t, "", "list", "--json"); strings.Contains(out, `"source": "import"`) {
+		t.Errorf("a refused file was imported:\n%s", out)
+	}
+}
+
 // A hostile repo serving the 2^62-dimension file must not crash show --remote.
 func TestShowRemoteRefusesCraftedHeader(t *testing.T) {
 	hub, _, _ := fakeHub(t)
