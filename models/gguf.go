@@ -1,31 +1,39 @@
 package models
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
+	"strings"
+
+	parser "github.com/gpustack/gguf-parser-go"
+
+	"github.com/olm-dev/olm/gguf"
 )
 
-// ErrNotGGUF means a file does not start with the GGUF magic.
-var ErrNotGGUF = errors.New("not a GGUF file")
+// checkModel is gguf.CheckModel: olm's one GGUF check, on every part of a split model.
+func checkModel(path string) error {
+	_, err := gguf.CheckModel(path)
+	return err
+}
 
-// checkGGUF reads the first four bytes, so a wrong file fails with a clear
-// message instead of a parser error deep in llama.cpp.
-func checkGGUF(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open model: %w", err)
-	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil || !bytes.Equal(magic[:], []byte("GGUF")) {
-		hint := "convert it with llama.cpp's convert_hf_to_gguf.py, or download a GGUF build"
-		if bytes.Equal(magic[:], []byte("fmgg")) || bytes.Equal(magic[:], []byte("tjgg")) || bytes.Equal(magic[:], []byte("lmgg")) {
-			hint = "it is an old GGML file: download a GGUF build of the model"
+// parseInfo reads a checked file's metadata with gguf-parser-go (all parts of a split file).
+func parseInfo(path, name string) (Info, error) {
+	return guardParser(name, func() (Info, error) {
+		gf, err := parser.ParseGGUFFile(path)
+		if err != nil {
+			return Info{}, fmt.Errorf("%s: %w", name, err)
 		}
-		return fmt.Errorf("%s: %w: %s", path, ErrNotGGUF, hint)
-	}
-	return nil
+		return infoOf(gf), nil
+	})
+}
+
+// guardParser runs parse, turning a panic into an error naming the file. The check refuses
+// what gguf-parser-go is known to choke on; whatever it still raises must not crash olm.
+func guardParser(name string, parse func() (Info, error)) (info Info, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+			info, err = Info{}, fmt.Errorf("%s: %w: the GGUF parser failed on it (%s); the file is damaged", name, gguf.ErrCorrupt, msg)
+		}
+	}()
+	return parse()
 }

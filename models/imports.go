@@ -26,7 +26,8 @@ func Import(env Env, path, name string) (Imported, error) {
 	if err != nil {
 		return Imported{}, fmt.Errorf("import %s: %w", path, err)
 	}
-	if err := checkGGUF(abs); err != nil {
+	// The same check run and show make: a file that cannot load is not registered.
+	if err := checkModel(abs); err != nil {
 		return Imported{}, fmt.Errorf("import: %w", err)
 	}
 	if name == "" {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	gguf "github.com/gpustack/gguf-parser-go"
+	parser "github.com/gpustack/gguf-parser-go"
 )
 
 // Info is what `olm show` needs from a GGUF header.
@@ -42,19 +42,18 @@ func (i Info) HasChatTemplate() bool { return i.ChatTemplate != "" }
 
 // Inspect reads the header of a local GGUF (all parts of a split file).
 func Inspect(path string) (Info, error) {
-	if err := checkGGUF(path); err != nil {
+	if err := checkModel(path); err != nil {
 		return Info{}, fmt.Errorf("inspect: %w", err)
 	}
-	gf, err := gguf.ParseGGUFFile(path)
+	info, err := parseInfo(path, path)
 	if err != nil {
-		return Info{}, fmt.Errorf("inspect %s: %w", path, err)
+		return Info{}, fmt.Errorf("inspect: %w", err)
 	}
-	info := infoOf(gf)
 	info.Path = path
 	return info, nil
 }
 
-func infoOf(gf *gguf.GGUFFile) Info {
+func infoOf(gf *parser.GGUFFile) Info {
 	md := gf.Metadata()
 	arch := gf.Architecture()
 	tok := gf.Tokenizer()
@@ -88,12 +87,12 @@ func infoOf(gf *gguf.GGUFFile) Info {
 	case info.NHead > 0:
 		info.HeadDim = info.NEmbd / info.NHead
 	}
-	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.chat_template"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeString {
+	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.chat_template"); ok && kv.ValueType == parser.GGUFMetadataValueTypeString {
 		info.ChatTemplate = kv.ValueString()
 	}
-	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.ggml.tokens"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeArray {
+	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.ggml.tokens"); ok && kv.ValueType == parser.GGUFMetadataValueTypeArray {
 		av := kv.ValueArray()
-		if av.Type == gguf.GGUFMetadataValueTypeString && len(av.Array) > 0 {
+		if av.Type == parser.GGUFMetadataValueTypeString && len(av.Array) > 0 {
 			info.BOS.Text = tokenText(av.Array, tok.BOSTokenID)
 			info.EOS.Text = tokenText(av.Array, tok.EOSTokenID)
 		}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/olm-dev/olm/gguf"
 )
 
 func TestInspect(t *testing.T) {
@@ -41,7 +43,7 @@ func TestInspect(t *testing.T) {
 
 	bad := filepath.Join(t.TempDir(), "x.gguf")
 	os.WriteFile(bad, []byte("<html>"), 0o644)
-	if _, err := Inspect(bad); !errors.Is(err, ErrNotGGUF) {
+	if _, err := Inspect(bad); !errors.Is(err, gguf.ErrNotGGUF) {
 		t.Errorf("non-GGUF: %v", err)
 	}
 }
@@ -170,7 +172,7 @@ func TestInspectRemoteRejectsNonGGUFAndNoRange(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<html>not found</html>"))
 	}))
 	defer srv.Close()
-	if _, err := InspectRemote(context.Background(), srv.URL+"/x.gguf", RemoteOptions{}); !errors.Is(err, ErrNotGGUF) {
+	if _, err := InspectRemote(context.Background(), srv.URL+"/x.gguf", RemoteOptions{}); !errors.Is(err, gguf.ErrNotGGUF) {
 		t.Errorf("html: %v", err)
 	}
 	if _, err := InspectRemote(context.Background(), srv.URL+"/norange.gguf", RemoteOptions{}); err == nil || !strings.Contains(err.Error(), "Range") {

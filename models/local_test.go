@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/olm-dev/olm/gguf"
 )
 
 // fakeOllama builds ~/.ollama/models with one GGUF model, one manifest
@@ -65,7 +67,7 @@ func TestImport(t *testing.T) {
 	env := Env{OlmHome: filepath.Join(dir, "olm")}
 	bad := filepath.Join(dir, "weights.bin")
 	os.WriteFile(bad, []byte("PK\x03\x04 not a gguf"), 0o644)
-	if _, err := Import(env, bad, "x"); !errors.Is(err, ErrNotGGUF) {
+	if _, err := Import(env, bad, "x"); !errors.Is(err, gguf.ErrNotGGUF) {
 		t.Fatalf("non-GGUF: %v", err)
 	}
 	old := filepath.Join(dir, "old.bin")

@@ -92,7 +92,7 @@ func readOllamaManifest(dir, path string) (OllamaModel, error) {
 			continue
 		}
 		blob := filepath.Join(dir, "blobs", "sha256-"+hex)
-		if err := checkGGUF(blob); err != nil {
+		if err := checkModel(blob); err != nil {
 			return OllamaModel{}, err
 		}
 		return OllamaModel{Path: blob, Size: l.Size}, nil

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	gguf "github.com/gpustack/gguf-parser-go"
+	"github.com/olm-dev/olm/gguf"
 )
 
 // RemoteOptions configure InspectRemote. The zero value works.
@@ -50,11 +50,10 @@ func InspectRemote(ctx context.Context, rawURL string, opt RemoteOptions) (Info,
 			first = p
 		}
 	}
-	gf, err := gguf.ParseGGUFFile(first)
+	info, err := parseInfo(first, rawURL)
 	if err != nil {
-		return Info{}, fmt.Errorf("inspect %s: %w", rawURL, err)
+		return Info{}, fmt.Errorf("inspect: %w", err)
 	}
-	info := infoOf(gf)
 	info.Path = rawURL
 	info.Fetched = fetched
 	return info, nil
@@ -80,15 +79,19 @@ func splitURLs(raw string) ([]string, error) {
 	return out, nil
 }
 
-// stageHeader writes the header of one remote file into dir under the
-// file's own name (the parser finds split siblings by name) and returns the
-// bytes fetched.
+// stageHeader checks the header of one remote file with olm's GGUF check, as a local file
+// would be, and writes it into dir under the file's own name (the parser finds split
+// siblings by name). It returns the bytes fetched.
 func stageHeader(ctx context.Context, u string, opt RemoteOptions, dir string) (string, int64, error) {
 	rr := &rangeReader{ctx: ctx, url: u, client: authClient(opt.Client), token: opt.Token}
-	end, err := ggufHeaderEnd(rr)
+	if err := rr.ensure(1); err != nil { // learns the size
+		return "", rr.fetched, err
+	}
+	h, err := gguf.Validate(rr, rr.size)
 	if err != nil {
 		return "", rr.fetched, err
 	}
+	end := h.HeaderEnd
 	name, _ := url.PathUnescape(path.Base(u))
 	p := filepath.Join(dir, filepath.Base(name))
 	f, err := os.Create(p)
@@ -198,6 +201,23 @@ func (r *rangeReader) ensure(n int64) error {
 		return io.ErrUnexpectedEOF
 	}
 	return nil
+}
+
+// ReadAt reads the remote file's bytes, fetching more of its prefix as needed, so that
+// gguf.Validate reads a remote header as it reads a local one.
+func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= r.size {
+		return 0, io.EOF
+	}
+	end := min(off+int64(len(p)), r.size)
+	if err := r.ensure(end); err != nil {
+		return 0, err
+	}
+	n := copy(p, r.buf[off:end])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // parseContentRange reads "bytes START-END/TOTAL".

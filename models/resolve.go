@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/olm-dev/olm/gguf"
 )
 
 // Resolver turns a user's model name into a Ref.
@@ -69,8 +72,11 @@ func cutHFPrefix(name string) (string, bool) {
 	return name, false
 }
 
-// resolvePath reports ok when name looks like a file path. Paths win over
-// catalog names only if they exist, except explicit ./ / ~ paths and *.gguf.
+// resolvePath reports ok when name is meant as a local path. Explicit paths (./ ../ / ~/
+// and *.gguf) always are; a name with a slash is when something exists there, so an
+// existing local bad/adir wins over a Hugging Face repo of that name and gets a clear error.
+// Bare names (mistral) stay catalog names even if a file of that name is lying around,
+// unless it is a GGUF.
 func resolvePath(name string) (Ref, bool, error) {
 	p := name
 	if rest, ok := strings.CutPrefix(p, "~/"); ok {
@@ -81,26 +87,28 @@ func resolvePath(name string) (Ref, bool, error) {
 	explicit := strings.HasPrefix(name, "/") || strings.HasPrefix(name, "./") ||
 		strings.HasPrefix(name, "../") || strings.HasPrefix(name, "~/") ||
 		(strings.HasSuffix(strings.ToLower(name), ".gguf") && !strings.Contains(name, ":"))
-	st, err := os.Stat(p)
-	switch {
-	case err == nil && st.IsDir():
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 		if explicit {
-			return Ref{}, true, fmt.Errorf("%s is a directory: give the .gguf file inside it", name)
+			return Ref{}, true, fmt.Errorf("no such file %s: check the path, or give a catalog name (olm catalog)", name)
 		}
 		return Ref{}, false, nil
-	case err == nil:
-		if err := checkGGUF(p); err != nil {
-			if explicit {
-				return Ref{}, true, err
-			}
-			return Ref{}, false, nil // a stray file named like a model: not meant
-		}
-		abs, _ := filepath.Abs(p)
-		return Ref{Name: abs, Source: SourceFile, Path: abs}, true, nil
-	case explicit:
-		return Ref{}, true, fmt.Errorf("no such file %s: check the path, or give a catalog name (olm catalog)", name)
 	}
-	return Ref{}, false, nil
+	meant := explicit || strings.Contains(name, "/")
+	// gguf.Stat names a directory, a symlink loop or a dangling link, a FIFO or a device.
+	if _, err := gguf.Stat(p); err != nil {
+		if !meant {
+			return Ref{}, false, nil
+		}
+		return Ref{}, true, err
+	}
+	if err := checkModel(p); err != nil {
+		if meant {
+			return Ref{}, true, err
+		}
+		return Ref{}, false, nil // a stray file named like a model: not meant
+	}
+	abs, _ := filepath.Abs(p)
+	return Ref{Name: abs, Source: SourceFile, Path: abs}, true, nil
 }
 
 // catalogRef picks a quant of a catalog model.

@@ -159,11 +159,7 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	c := C.llama_init_from_model(m.m, p)
 	if c == nil {
 		releaseNow() // the backends the failed context had made
-		msg := takeLastError()
-		if msg == "" {
-			msg = "llama.cpp could not create the context (too little memory for --ctx?)"
-		}
-		return nil, fmt.Errorf("new context (ctx %d): %s", o.Ctx, msg)
+		return nil, fmt.Errorf("new context: %s", contextFailure(takeLastError(), o.Ctx))
 	}
 	pool := C.olm_threadpool_new(C.int(o.Threads))
 	pools := []*C.struct_ggml_threadpool{pool}

@@ -41,6 +41,8 @@ type ModelOptions struct {
 	// FitContext is the context size AutoGPULayers plans for (0: 4096), so the KV cache
 	// that comes later still fits beside the weights.
 	FitContext int
+
+	probe bool // metadata and tensor layout only (llama.cpp's no_alloc): see ProbeModel
 }
 
 // AutoGPULayers offloads as many layers as fit in free GPU memory with 1 GiB to spare:
@@ -85,6 +87,9 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	params := C.llama_model_default_params()
 	params.use_mmap = C.bool(!opts.NoMmap)
 	params.use_mlock = C.bool(opts.Mlock)
+	if opts.probe { // as llama.cpp's fit does: no_alloc asserts against an mmap buffer
+		params.no_alloc, params.use_mmap = true, false
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	switch {
@@ -121,6 +126,19 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
 }
 
+// ProbeModel loads a model as LoadModel does but allocates and reads no weights (llama.cpp's
+// no_alloc, which its own GPU fit uses): it finds what llama.cpp refuses beyond the GGUF
+// check, such as an unknown architecture or missing keys and tensors, in the time it takes
+// to read the header. olm import uses it so that it never registers a file run would refuse.
+func ProbeModel(ctx context.Context, path string) error {
+	m, err := LoadModel(ctx, path, ModelOptions{GPULayers: 0, probe: true})
+	if err != nil {
+		return err
+	}
+	m.Close()
+	return nil
+}
+
 // fitGPU runs llama.cpp's fit, which creates and frees trial contexts, under freeMu. When
 // the fit fails (its reason is in the log), the model loads on the CPU rather than failing
 // for want of GPU memory.
@@ -133,24 +151,82 @@ func fitGPU(path *C.char, p *C.struct_llama_model_params, nCtx int, split *C.flo
 	releaseBackends()
 }
 
-// loadFailure turns llama.cpp's last error line into a message that says what to do.
+// trimLlama strips the prefixes llama.cpp puts before its messages: function names
+// ("llama_model_load: ") and "error loading model: " and the like.
+func trimLlama(last string) string {
+	for {
+		head, rest, ok := strings.Cut(last, ": ")
+		if !ok {
+			return last
+		}
+		switch head {
+		case "error loading model", "error loading model architecture", "failed to initialize the context":
+		default:
+			if strings.Trim(head, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				return last
+			}
+		}
+		last = rest
+	}
+}
+
+// outOfMemory reports whether a llama.cpp message means an allocation failed: C++'s
+// std::bad_alloc and std::length_error, ggml's buffer allocation, CUDA's cudaMalloc.
+func outOfMemory(msg string) bool {
+	for _, s := range []string{"out of memory", "failed to allocate", "bad_alloc", "length_error", "cannot allocate", "unable to allocate"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// loadFailure turns llama.cpp's last error line into a one-line message that names the
+// problem and the fix; llama.cpp's own words stay in parentheses.
 func loadFailure(last string) string {
 	// "llama_model_load: error loading model: error loading model architecture: x" -> "x"
-	for _, p := range []string{"llama_model_load: ", "gguf_init_from_file_impl: ", "error loading model: ", "error loading model architecture: "} {
-		last = strings.TrimPrefix(last, p)
+	last = trimLlama(last)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(last, s) {
+				return true
+			}
+		}
+		return false
 	}
 	switch {
-	case strings.Contains(last, "unknown model architecture"):
-		return last + " (this llama.cpp build (" + LlamaCommit + ") cannot run it; use a GGUF of a supported architecture)"
-	case strings.Contains(last, "out of bounds") || strings.Contains(last, "within the file bounds") ||
-		strings.Contains(last, "failed to read"):
-		return "the file is truncated or corrupt (" + last + "); download it again"
-	case strings.Contains(last, "out of memory") || strings.Contains(last, "failed to allocate"):
-		return last + " (out of memory: offload fewer layers with --gpu-layers N, or pick a smaller quant)"
 	case last == "":
 		return "llama.cpp could not load the model (run with --verbose for its log)"
+	case has("unknown model architecture", "unsupported model architecture"):
+		return last + " (this llama.cpp build (" + LlamaCommit + ") cannot run it; use a GGUF of a supported architecture)"
+	case has("unknown pre-tokenizer", "unknown tokenizer"):
+		return "the model's tokenizer is newer than this llama.cpp build (" + LlamaCommit + ") (" + last + "); use a GGUF of a supported model"
+	case has("out of bounds", "within the file bounds", "failed to read", "invalid data"):
+		return "the file is truncated or corrupt (" + last + "); download it again"
+	case has("cudaMalloc") || (outOfMemory(last) && has("CUDA", "GPU", "on device")):
+		return "out of GPU memory (" + last + "); offload fewer layers with --gpu-layers N, or pick a smaller quant"
+	case outOfMemory(last):
+		return "out of memory while loading the model (" + last + "); close other programs or pick a smaller quant, and if the file is small its header is damaged: download it again"
+	case has("split"):
+		return "a part of the split model is missing or does not match (" + last + "); download every part and give the first (-00001-of-N)"
+	case has("key not found", "wrong type", "wrong array length", "not a string/float32", "exceeds max", "N_MAX",
+		"missing tensor", "' not found", "wrong number of tensors", "wrong shape", "corrupted model", "duplicated",
+		"tensors expected", "invalid n_rot", "n_expert", "experts", "tokenizer vocab", "expansion factor"):
+		return "the file does not hold what llama.cpp expects for its architecture (" + last + "); it is damaged, incomplete or made by an incompatible converter: download it again or get another GGUF build"
 	}
-	return last
+	return "llama.cpp could not load it (" + last + "); run with --verbose for its log, and try another GGUF build of the model"
+}
+
+// contextFailure is loadFailure for llama_init_from_model.
+func contextFailure(last string, nCtx int) string {
+	last = trimLlama(last)
+	switch {
+	case last == "":
+		return fmt.Sprintf("llama.cpp could not create a context of %d tokens (too little memory?); lower --ctx", nCtx)
+	case outOfMemory(last):
+		return fmt.Sprintf("not enough memory for a context of %d tokens (%s); lower --ctx, or offload fewer layers with --gpu-layers N", nCtx, last)
+	}
+	return fmt.Sprintf("llama.cpp could not create a context of %d tokens (%s); lower --ctx, or run with --verbose for its log", nCtx, last)
 }
 
 // Close frees the model. Safe to call twice.

@@ -427,3 +427,25 @@ func TestGenerationLoopDoesNotAllocatePerToken(t *testing.T) {
 		t.Fatalf("128 tokens allocate %v times, 4 tokens %v: the loop allocates per token", long, short)
 	}
 }
+
+// ProbeModel asks llama.cpp about a file without loading its weights: it accepts what
+// LoadModel loads and refuses, in the same words, what LoadModel refuses.
+func TestProbeModel(t *testing.T) {
+	if err := runner.ProbeModel(context.Background(), tinyPath); err != nil {
+		t.Fatalf("probe of the tiny model: %v", err)
+	}
+	good, _ := os.ReadFile(tinyPath)
+	arch := bytes.Index(good, []byte("general.architecture")) + len("general.architecture") + 4 + 8
+	bad := append([]byte{}, good...)
+	copy(bad[arch:], "llamz")
+	p := filepath.Join(t.TempDir(), "llamz.gguf")
+	if err := os.WriteFile(p, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.ProbeModel(context.Background(), p); err == nil || !strings.Contains(err.Error(), "unknown model architecture: 'llamz'") {
+		t.Errorf("probe of an unknown architecture: %v", err)
+	}
+	if err := runner.ProbeModel(context.Background(), filepath.Join(t.TempDir(), "none.gguf")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("probe of a missing file: %v", err)
+	}
+}

@@ -1,6 +1,10 @@
 package synth
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/olm-dev/olm/gguf"
+)
 
 // GGMLType is a ggml tensor element type; the values are ggml's enum ggml_type
 // and are stored as-is in GGUF tensor infos.
@@ -42,86 +46,17 @@ const (
 	TypeMXFP4   GGMLType = 39
 )
 
-// qkK is ggml's QK_K, the super-block size of the K-quants and IQ types.
-const qkK = 256
-
-// typeTraits mirrors ggml.c's type_traits: elements per block and bytes per
-// block (the sizeof of the block structs in ggml-common.h).
+// typeTraits is ggml's block layout of a type; the table lives in package gguf, which the
+// GGUF check reads it from too.
 type typeTraits struct {
 	name  string
 	block int
 	bytes int
 }
 
-// traits is a switch rather than a table so the package holds no mutable state.
 func (t GGMLType) traits() (typeTraits, bool) {
-	switch t {
-	case TypeF32:
-		return typeTraits{"f32", 1, 4}, true
-	case TypeF16:
-		return typeTraits{"f16", 1, 2}, true
-	case TypeBF16:
-		return typeTraits{"bf16", 1, 2}, true
-	case TypeF64:
-		return typeTraits{"f64", 1, 8}, true
-	case TypeI8:
-		return typeTraits{"i8", 1, 1}, true
-	case TypeI16:
-		return typeTraits{"i16", 1, 2}, true
-	case TypeI32:
-		return typeTraits{"i32", 1, 4}, true
-	case TypeI64:
-		return typeTraits{"i64", 1, 8}, true
-	case TypeQ4_0:
-		return typeTraits{"q4_0", 32, 2 + 16}, true
-	case TypeQ4_1:
-		return typeTraits{"q4_1", 32, 4 + 16}, true
-	case TypeQ5_0:
-		return typeTraits{"q5_0", 32, 2 + 4 + 16}, true
-	case TypeQ5_1:
-		return typeTraits{"q5_1", 32, 4 + 4 + 16}, true
-	case TypeQ8_0:
-		return typeTraits{"q8_0", 32, 2 + 32}, true
-	case TypeQ8_1:
-		return typeTraits{"q8_1", 32, 4 + 32}, true
-	case TypeQ2_K:
-		return typeTraits{"q2_K", qkK, 4 + qkK/16 + qkK/4}, true
-	case TypeQ3_K:
-		return typeTraits{"q3_K", qkK, 2 + qkK/4 + qkK/8 + 12}, true
-	case TypeQ4_K:
-		return typeTraits{"q4_K", qkK, 4 + 12 + qkK/2}, true
-	case TypeQ5_K:
-		return typeTraits{"q5_K", qkK, 4 + 12 + qkK/2 + qkK/8}, true
-	case TypeQ6_K:
-		return typeTraits{"q6_K", qkK, 2 + qkK/16 + 3*qkK/4}, true
-	case TypeQ8_K:
-		return typeTraits{"q8_K", qkK, 4 + qkK + qkK/16*2}, true
-	case TypeIQ2_XXS:
-		return typeTraits{"iq2_xxs", qkK, 2 + qkK/8*2}, true
-	case TypeIQ2_XS:
-		return typeTraits{"iq2_xs", qkK, 2 + qkK/8*2 + qkK/32}, true
-	case TypeIQ2_S:
-		return typeTraits{"iq2_s", qkK, 2 + qkK/4 + qkK/16}, true
-	case TypeIQ3_XXS:
-		return typeTraits{"iq3_xxs", qkK, 2 + 3*(qkK/8)}, true
-	case TypeIQ3_S:
-		return typeTraits{"iq3_s", qkK, 2 + 13*(qkK/32) + qkK/64}, true
-	case TypeIQ1_S:
-		return typeTraits{"iq1_s", qkK, 2 + qkK/8 + qkK/16}, true
-	case TypeIQ1_M:
-		return typeTraits{"iq1_m", qkK, qkK/8 + qkK/16 + qkK/32}, true
-	case TypeIQ4_NL:
-		return typeTraits{"iq4_nl", 32, 2 + 16}, true
-	case TypeIQ4_XS:
-		return typeTraits{"iq4_xs", qkK, 2 + 2 + qkK/64 + qkK/2}, true
-	case TypeTQ1_0:
-		return typeTraits{"tq1_0", qkK, 2 + qkK/64 + (qkK-4*qkK/64)/5}, true
-	case TypeTQ2_0:
-		return typeTraits{"tq2_0", qkK, 2 + qkK/4}, true
-	case TypeMXFP4:
-		return typeTraits{"mxfp4", 32, 1 + 16}, true
-	}
-	return typeTraits{}, false
+	tr, ok := gguf.Type(t).Traits()
+	return typeTraits{tr.Name, tr.BlockSize, tr.BlockBytes}, ok
 }
 
 // Valid reports whether t is a type ggml can store in a GGUF file.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olm-dev/olm/models"
+	"github.com/olm-dev/olm/runner"
 )
 
 type importOptions struct {
@@ -40,7 +41,7 @@ func newImportCmd(ios *ioStreams, runF func(context.Context, *importOptions) err
 	return cmd
 }
 
-func runImport(_ context.Context, o *importOptions) error {
+func runImport(ctx context.Context, o *importOptions) error {
 	d, err := o.deps()
 	if err != nil {
 		return err
@@ -48,6 +49,11 @@ func runImport(_ context.Context, o *importOptions) error {
 	name := o.name
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(o.path), filepath.Ext(o.path))
+	}
+	// A file run would refuse is not registered: the GGUF check, then llama.cpp itself on the
+	// metadata and tensor layout (no weights read).
+	if err := runner.ProbeModel(ctx, o.path); err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
 	imp, err := models.Import(d.Env, o.path, name)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 )
 
 func main() {
-	ctx, intr, stop := withInterrupts(context.Background())
 	ios := newIOStreams()
+	ctx, intr, stop := withInterrupts(context.Background(), ios.Err)
 	ios.Interrupts = intr
 	code := execute(ctx, ios, os.Args[1:])
 	stop()

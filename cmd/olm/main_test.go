@@ -18,6 +18,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if fifo := os.Getenv(blockedHelperEnv); fifo != "" {
+		blockedHelper(fifo) // a child process of TestSecondInterruptEndsOLM
+	}
 	dir, err := os.MkdirTemp("", "olm-cmd-test")
 	if err != nil {
 		panic(err)

@@ -1,0 +1,216 @@
+package gguf
+
+import (
+	"math"
+	"strings"
+)
+
+// want is the value a well-known key must hold. llama.cpp reads these keys with typed
+// getters that throw or assert on another type, and gguf-parser-go's accessors panic on
+// one, so the check refuses a mistyped key before either sees it.
+type want int
+
+const (
+	wString      want = iota
+	wU32              // exactly u32: gguf_get_val_u32 asserts it, the parser's ValueUint32 panics
+	wBool             // the parser's ValueBool panics on another type
+	wNumber           // any numeric type
+	wNumberOrArr      // a number, or a non-empty array of numbers (per-layer values)
+	wNumberOrAny      // a number, or an array of anything (a per-layer pattern)
+	wStrings          // an array of strings (gguf_get_arr_str asserts it)
+	wArray            // any array
+)
+
+// wantOf returns what key must hold in a file of architecture arch, and false for keys the
+// check has no opinion on: the global keys llama.cpp or gguf-parser-go read, and the keys
+// under "ARCH." that the parser's architecture reader reads (llama.cpp's names). Switches
+// rather than tables, so the package holds no mutable state.
+func wantOf(key, arch string) (want, bool) {
+	switch key {
+	case "general.architecture", "general.type", "general.name", "general.author", "general.url",
+		"general.description", "general.license", "tokenizer.ggml.model", "tokenizer.ggml.pre",
+		"tokenizer.chat_template":
+		return wString, true
+	case "general.alignment", "general.file_type":
+		return wU32, true
+	case "general.quantization_version", "split.count", "split.no", "split.tensors.count",
+		"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+		"tokenizer.ggml.eom_token_id", "tokenizer.ggml.unknown_token_id",
+		"tokenizer.ggml.separator_token_id", "tokenizer.ggml.padding_token_id":
+		return wNumber, true
+	case "tokenizer.ggml.tokens", "tokenizer.ggml.merges":
+		return wStrings, true
+	case "tokenizer.ggml.added_tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type":
+		return wArray, true
+	}
+	rest, ok := strings.CutPrefix(key, arch+".")
+	if !ok || arch == "" {
+		return 0, false
+	}
+	switch rest {
+	case "feed_forward_length", "attention.head_count", "attention.head_count_kv", "attention.sliding_window":
+		return wNumberOrArr, true
+	case "attention.sliding_window_pattern":
+		return wNumberOrAny, true
+	case "attention.causal", "rope.scaling.finetuned":
+		return wBool, true
+	case "rope.scaling.type":
+		return wString, true
+	case "pooling_type":
+		return wU32, true
+	case "context_length", "embedding_length", "block_count", "expert_feed_forward_length",
+		"expert_shared_feed_forward_length", "expert_count", "expert_used_count", "expert_shared_count",
+		"attention.key_length_swa", "attention.value_length_swa", "attention.shared_kv_layers",
+		"nextn_predict_layers", "attention.max_alibi_bias", "attention.alibi_bias_max",
+		"attention.clamp_kqv", "attention.clip_kqv", "attention.layer_norm_epsilon",
+		"attention.layer_norm_rms_epsilon", "attention.q_lora_rank", "attention.kv_lora_rank",
+		"attention.key_length", "attention.key_length_mla", "attention.value_length",
+		"attention.value_length_mla", "rope.dimension_count", "rope.freq_base", "rope.freq_scale",
+		"rope.scale_linear", "rope.scaling.factor", "rope.scaling.original_context_length",
+		"full_attention_interval", "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size",
+		"ssm.time_step_rank", "ssm.group_count", "shortconv.l_cache", "kda.head_dim",
+		"wkv.head_size", "rescale_every_n_layers", "time_mix_extra_dim", "time_decay_extra_dim",
+		"token_shift_count", "vocab_size":
+		return wNumber, true
+	}
+	return 0, false
+}
+
+func (e kv) holds(w want) bool {
+	switch w {
+	case wString:
+		return e.typ == tString
+	case wU32:
+		return e.typ == tUint32
+	case wBool:
+		return e.typ == tBool
+	case wNumber:
+		return isNumeric(e.typ)
+	case wNumberOrArr:
+		return isNumeric(e.typ) || (e.typ == tArray && isNumeric(e.elem) && e.n > 0)
+	case wNumberOrAny:
+		return isNumeric(e.typ) || e.typ == tArray
+	case wStrings:
+		return e.typ == tArray && e.elem == tString
+	case wArray:
+		return e.typ == tArray
+	}
+	return false
+}
+
+func (w want) String() string {
+	switch w {
+	case wString:
+		return "a string"
+	case wU32:
+		return "a u32"
+	case wBool:
+		return "a bool"
+	case wNumber:
+		return "a number"
+	case wNumberOrArr:
+		return "a number or a non-empty array of numbers"
+	case wNumberOrAny:
+		return "a number or an array"
+	case wStrings:
+		return "an array of strings"
+	}
+	return "an array"
+}
+
+func (e kv) describe() string {
+	if e.typ == tArray {
+		return "an array of " + typeName(e.elem)
+	}
+	return "type " + typeName(e.typ)
+}
+
+// integer returns an integer scalar's value, signed types sign-extended.
+func (e kv) integer() (int64, bool) {
+	switch e.typ {
+	case tUint8, tUint16, tUint32:
+		return int64(e.num), true
+	case tUint64:
+		if e.num > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(e.num), true
+	case tInt8:
+		return int64(int8(e.num)), true
+	case tInt16:
+		return int64(int16(e.num)), true
+	case tInt32:
+		return int64(int32(e.num)), true
+	case tInt64:
+		return int64(e.num), true
+	}
+	return 0, false
+}
+
+// checkKeys checks the metadata as a whole and fills in h's architecture, alignment and split
+// count.
+func checkKeys(h *Header, kvs map[string]kv, order []string) error {
+	a, ok := kvs["general.architecture"]
+	if !ok {
+		return kindErr(ErrCorrupt, "the file names no architecture (general.architecture is missing); the file is damaged or not a model")
+	}
+	if a.typ != tString || a.str == "" {
+		return kindErr(ErrCorrupt, "general.architecture holds %s, not an architecture name; the file is damaged", a.describe())
+	}
+	h.Architecture = a.str
+	for _, key := range order {
+		e := kvs[key]
+		if w, ok := wantOf(key, h.Architecture); ok && !e.holds(w) {
+			return kindErr(ErrCorrupt, "metadata key %q holds %s, but llama.cpp reads %s there; the file is damaged", key, e.describe(), w)
+		}
+	}
+	if t, ok := kvs["general.type"]; ok && t.str != "model" {
+		return kindErr(ErrUnsupported, "the file is a %q (general.type), not a language model; olm runs models", t.str)
+	}
+	switch {
+	case h.Architecture == "clip":
+		return kindErr(ErrUnsupported, "the file is a vision projector (architecture clip), not a language model; olm runs models")
+	case h.Architecture == "controlvector" || has(kvs, "controlvector.model_hint"):
+		return kindErr(ErrUnsupported, "the file is a control vector, not a language model; olm runs models")
+	}
+	if e, ok := kvs["general.alignment"]; ok {
+		al := e.num
+		if al == 0 || al&(al-1) != 0 || al > maxAlignment {
+			return kindErr(ErrCorrupt, "general.alignment is %d, not a power of 2 up to %d; the file is damaged", al, maxAlignment)
+		}
+		h.Alignment = int64(al)
+	}
+	if e, ok := kvs[h.Architecture+".block_count"]; ok {
+		if n, ok := e.integer(); !ok || n < 0 || n > maxLayers {
+			return kindErr(ErrCorrupt, "%s.block_count is not a layer count from 0 to %d; the file is damaged", h.Architecture, maxLayers)
+		}
+	}
+	if e, ok := kvs["split.tensors.count"]; ok {
+		if n, ok := e.integer(); !ok || n < 0 || n > maxTensors {
+			return kindErr(ErrCorrupt, "split.tensors.count is not a tensor count from 0 to %d; the file is damaged", maxTensors)
+		}
+	}
+	if e, ok := kvs["split.count"]; ok {
+		n, ok := e.integer()
+		if !ok || n < 0 || n > math.MaxUint16 {
+			return kindErr(ErrCorrupt, "split.count is not a part count from 0 to %d; the file is damaged", math.MaxUint16)
+		}
+		h.SplitCount = int(n)
+	}
+	// llama.cpp reads one score and one token type per token, straight from the arrays.
+	if tok, ok := kvs["tokenizer.ggml.tokens"]; ok {
+		for _, c := range []struct {
+			key  string
+			elem uint32
+		}{{"tokenizer.ggml.scores", tFloat32}, {"tokenizer.ggml.token_type", tInt32}} {
+			key, elem := c.key, c.elem
+			if e, ok := kvs[key]; ok && (e.elem != elem || e.n < tok.n) {
+				return kindErr(ErrCorrupt, "%s is %d %s values for %d tokens; llama.cpp needs one %s per token; the file is damaged",
+					key, e.n, typeName(e.elem), tok.n, typeName(elem))
+			}
+		}
+	}
+	return nil
+}
+
+func has(kvs map[string]kv, key string) bool { _, ok := kvs[key]; return ok }
