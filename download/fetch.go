@@ -18,6 +18,22 @@ type FetchOptions struct {
 	NoWait bool
 	// Connections overrides Client.Connections for this file.
 	Connections int
+	// Budget, if set, is shared by several Fetches (the files of one pull):
+	// together they keep at most its size of requests in flight.
+	Budget *Budget
+	// Result, if set, receives what this Fetch did.
+	Result *FetchResult
+}
+
+// FetchResult says where a Fetch's bytes came from.
+type FetchResult struct {
+	// Downloaded is the bytes received over the network by this call; 0
+	// when dst was already complete (e.g. another process finished it
+	// while this one waited for the lock).
+	Downloaded int64
+	// Resumed is the bytes an interrupted attempt left that were kept
+	// (and hashed again from disk).
+	Resumed int64
 }
 
 // Fetch downloads remote into dst, resuming from dst.partial and
@@ -41,6 +57,9 @@ func (c *Client) fetch(ctx context.Context, r Remote, dst, name string, opts Fet
 	if r.Size < 0 || r.URL == "" {
 		return errors.New("remote is not resolved (no size or URL)")
 	}
+	if opts.Result != nil {
+		*opts.Result = FetchResult{}
+	}
 	rep := newReporter(c.clock(), name, r.Size, opts.Progress)
 
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -60,11 +79,20 @@ func (c *Client) fetch(ctx context.Context, r Remote, dst, name string, opts Fet
 		return ErrOffline
 	}
 
-	f := &fetcher{c: c, r: r, name: name, dst: dst, rep: rep, conns: c.connections(r.Size)}
+	f := &fetcher{c: c, r: r, name: name, dst: dst, rep: rep, conns: c.connections(), budget: opts.Budget}
 	if opts.Connections > 0 {
 		f.conns = opts.Connections
 	}
-	return f.run(ctx)
+	if f.budget == nil {
+		f.budget = NewBudget(f.conns)
+	}
+	f.conns = min(f.conns, f.budget.sizeFor(c))
+	err = f.run(ctx)
+	if opts.Result != nil {
+		opts.Result.Downloaded = f.rep.received.Load()
+		opts.Result.Resumed = f.resumed
+	}
+	return err
 }
 
 // fetcher is the state of one Fetch while it holds the lock.
@@ -75,6 +103,10 @@ type fetcher struct {
 	dst   string
 	conns int
 	rep   *reporter
+	// budget caps requests in flight across the Fetches sharing it.
+	budget *Budget
+	// resumed is what an earlier attempt left and this one kept.
+	resumed int64
 
 	file *os.File
 	// hash is nil when no sha256 is known. While downloading only the
@@ -97,9 +129,6 @@ func (f *fetcher) run(ctx context.Context) error {
 		return err
 	}
 	defer f.file.Close()
-	if err := f.preflight(); err != nil {
-		return err
-	}
 
 	for {
 		err := f.download(ctx)
@@ -117,12 +146,22 @@ func (f *fetcher) run(ctx context.Context) error {
 	return f.finish()
 }
 
-// open loads a matching saved state, or starts a fresh partial file.
+// open loads a matching saved state or lays out a fresh one, after the
+// disk-space preflight: nothing is allocated for a size the disk cannot
+// hold, however large the hub claims the file is.
 func (f *fetcher) open() error {
 	st, err := loadState(f.statePath())
 	fi, ferr := os.Stat(f.partial())
-	if err == nil && ferr == nil && st.matches(f.r) && fi.Size() == f.r.Size {
-		f.st = st
+	resume := err == nil && ferr == nil && st.matches(f.r) && fi.Size() == f.r.Size
+	var kept int64
+	if resume {
+		kept = st.done()
+	}
+	if err := f.preflight(f.r.Size - kept); err != nil {
+		return err
+	}
+	if resume {
+		f.st, f.resumed = st, kept
 	} else {
 		f.st = newState(f.r, f.conns, f.c.ChunkSize)
 	}
@@ -139,14 +178,14 @@ func (f *fetcher) open() error {
 	return nil
 }
 
+// initHash starts the hash at byte 0, also on a resume: bytes kept from an
+// earlier attempt are read back from the file (while the rest downloads),
+// so what is hashed is what the file holds, even if it was changed on
+// disk meanwhile. A saved hash state would vouch for bytes nobody read.
 func (f *fetcher) initHash() {
 	f.hash = nil
 	if f.r.SHA256 != "" {
-		hashed := f.st.Hashed
-		if hashed > f.st.frontier() {
-			hashed = 0 // cannot happen with our own states: rehash to be safe
-		}
-		f.hash = newPrefixHasher(f.file, f.st.HashState, hashed)
+		f.hash = newPrefixHasher(f.file)
 	}
 }
 
@@ -159,8 +198,7 @@ func (f *fetcher) restart(noRange bool) {
 	f.initHash()
 }
 
-func (f *fetcher) preflight() error {
-	need := f.r.Size - f.doneBytes()
+func (f *fetcher) preflight(need int64) error {
 	if need <= 0 {
 		return nil
 	}

@@ -41,7 +41,8 @@ type reporter struct {
 	total int64
 	cb    func(Progress)
 
-	done atomic.Int64
+	done     atomic.Int64
+	received atomic.Int64 // over the network, by this Fetch
 
 	mu      sync.Mutex // serialises cb and guards samples
 	samples []sample
@@ -58,7 +59,10 @@ func newReporter(c Clock, file string, total int64, cb func(Progress)) *reporter
 	return &reporter{clock: c, file: file, total: total, cb: cb}
 }
 
-func (r *reporter) add(n int64) { r.done.Add(n) }
+func (r *reporter) add(n int64) {
+	r.done.Add(n)
+	r.received.Add(n)
+}
 
 // start begins periodic events from done bytes (what earlier attempts left).
 func (r *reporter) start(done int64) {
