@@ -47,7 +47,11 @@ func (f *fetcher) runChunk(ctx context.Context, r *ring, i int) error {
 		if failures > f.c.maxRetries() {
 			return err
 		}
-		if err := f.c.clock().Sleep(ctx, backoff(failures, err)); err != nil {
+		d := backoff(failures, err)
+		if d >= waitNotice {
+			f.rep.waiting(d, waitMessage(d, rt, err))
+		}
+		if err := f.c.clock().Sleep(ctx, d); err != nil {
 			return context.Cause(ctx)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/olm-dev/olm/download/hftest"
@@ -163,5 +164,31 @@ func TestFetchResultCountsOnlyReceivedBytes(t *testing.T) {
 	}
 	if res.Downloaded != 0 {
 		t.Errorf("fetch of a complete dst: %+v, want 0 downloaded", res)
+	}
+}
+
+// A Retry-After of minutes is announced (how long, why), once, not waited
+// out in silence.
+func TestLongRetryAfterIsAnnounced(t *testing.T) {
+	e := newEnv(t)
+	data := randomBytes(3 << 20)
+	r := e.resolve("m.gguf", data)
+	e.hub.Inject(hftest.Fault{Kind: hftest.Status, Code: 429, RetryAfter: "180"})
+	var waits []Progress
+	err := e.c.Fetch(context.Background(), r, e.dst("m.gguf"), FetchOptions{Progress: func(p Progress) {
+		if p.Phase == PhaseWaiting {
+			waits = append(waits, p)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 1 {
+		t.Fatalf("waiting events %+v, want one", waits)
+	}
+	for _, want := range []string{"waiting 3m0s", "429", "Retry-After"} {
+		if !strings.Contains(waits[0].Message, want) {
+			t.Errorf("message %q does not say %q", waits[0].Message, want)
+		}
 	}
 }

@@ -16,6 +16,10 @@ type RemoteFile struct {
 	Size   int64
 	SHA256 string // LFS sha256; "" for non-LFS files
 	OID    string // git blob id
+	// Unsafe is non-nil (wrapping ErrUnsafeName) when Path could escape a
+	// local directory: never join it to a path. List reports such entries
+	// instead of failing, so one bad name does not hide the rest of a repo.
+	Unsafe error
 }
 
 type treeEntry struct {
@@ -30,7 +34,7 @@ type treeEntry struct {
 }
 
 // List returns every file of repo at rev (recursively) via the tree API.
-// A listing that contains an unsafe name fails as a whole with ErrUnsafeName.
+// Entries with an unsafe name come back with Unsafe set (see RemoteFile).
 func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, error) {
 	if err := checkRepo(repo); err != nil {
 		return nil, err
@@ -55,10 +59,7 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 			if e.Type != "file" {
 				continue
 			}
-			if err := ValidName(e.Path); err != nil {
-				return nil, fmt.Errorf("list %s@%s: %w", repo, rev, err)
-			}
-			f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID}
+			f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID, Unsafe: ValidName(e.Path)}
 			if e.LFS != nil {
 				f.Size = e.LFS.Size
 				if isSHA256(e.LFS.OID) {

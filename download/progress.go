@@ -13,6 +13,10 @@ const (
 	PhaseDownloading Phase = "downloading"
 	PhaseVerifying   Phase = "verifying"
 	PhaseDone        Phase = "done"
+	// PhaseWaiting: a request failed and the download waits before
+	// retrying; Message says how long and why (a Retry-After of minutes
+	// must not look like a hang).
+	PhaseWaiting Phase = "waiting"
 )
 
 // Progress is one progress event of a Fetch.
@@ -25,6 +29,8 @@ type Progress struct {
 	// is the estimated time left (0 while unknown).
 	Rate float64
 	ETA  time.Duration
+	// Message explains a PhaseWaiting event.
+	Message string
 }
 
 // progressEvery is how often a downloading event is sent.
@@ -46,6 +52,9 @@ type reporter struct {
 
 	mu      sync.Mutex // serialises cb and guards samples
 	samples []sample
+	// waitEnd is when the last announced wait ends: connections that hit
+	// the same 429 together announce it once.
+	waitEnd time.Time
 	quit    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -126,4 +135,20 @@ func (r *reporter) emit(ph Phase, done int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cb(Progress{File: r.file, Phase: ph, Done: done, Total: r.total})
+}
+
+// waiting announces a wait of d before a retry, unless one announced
+// already covers it.
+func (r *reporter) waiting(d time.Duration, msg string) {
+	if r.cb == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := r.clock.Now().Add(d)
+	if end.Before(r.waitEnd.Add(time.Second)) {
+		return
+	}
+	r.waitEnd = end
+	r.cb(Progress{File: r.file, Phase: PhaseWaiting, Done: r.done.Load(), Total: r.total, Message: msg})
 }

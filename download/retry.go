@@ -3,6 +3,7 @@ package download
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -24,6 +25,23 @@ func backoff(attempt int, err error) time.Duration {
 	d := backoffBase << min(attempt-1, 10)
 	d = min(d, backoffMax)
 	return d/2 + rand.N(d/2)
+}
+
+// waitNotice is the shortest wait before a retry that is announced
+// (PhaseWaiting): shorter ones pass unnoticed, longer ones look like a hang.
+const waitNotice = 2 * time.Second
+
+// waitMessage says how long a retry waits and why.
+func waitMessage(d time.Duration, rt *retryable, err error) string {
+	why := err.Error()
+	if rt.after > 0 {
+		why += fmt.Sprintf(" (the server asked to wait %v with Retry-After", rt.after.Round(time.Second))
+		if rt.after > retryAfterMax {
+			why += fmt.Sprintf(", capped at %v", retryAfterMax)
+		}
+		why += ")"
+	}
+	return fmt.Sprintf("waiting %v before retrying: %s", d.Round(time.Second), why)
 }
 
 // retry runs op until it succeeds, fails permanently, or retries run out.

@@ -45,7 +45,7 @@ func newPullCmd(ios *ioStreams, runF func(context.Context, *pullOptions) error) 
 	}
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the path, no progress")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print progress events and the result as JSON lines on stdout")
-	cmd.Flags().IntVar(&o.connections, "connections", 0, "parallel connections per file (default: 4 for files over 256 MiB, else 1)")
+	cmd.Flags().IntVar(&o.connections, "connections", 0, "parallel ranged requests, shared by the files of the pull (default 8)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "no network: only check what is already downloaded (as HF_HUB_OFFLINE=1)")
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "hash files already downloaded again, even those olm verified before")
 	return cmd

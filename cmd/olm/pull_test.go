@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/download/hftest"
+	"github.com/olm-dev/olm/models"
 )
 
 // TestPullInterruptKeepsPartial: Ctrl-C (a cancelled context) while the CDN stalls keeps
@@ -132,5 +134,18 @@ func TestPullVerifyRehashes(t *testing.T) {
 	}
 	if ph := phases("--verify"); !strings.Contains(ph, "verify") || strings.Contains(ph, "download") {
 		t.Errorf("pull --verify: phases %s; want the cached file hashed", ph)
+	}
+}
+
+// A wait before a retry and a warning without a file each get a line of
+// their own, saying what happens.
+func TestPullProgressPrintsWaitsAndWarnings(t *testing.T) {
+	var b strings.Builder
+	p := newPullProgress(&b, download.RenderPlain)
+	p.Event(models.Event{File: "m.gguf", Phase: models.PhaseWait, Message: "waiting 3m0s before retrying: HTTP 429"})
+	p.Event(models.Event{Phase: models.PhaseWarning, Message: "skipped a file"})
+	want := "olm: m.gguf: waiting 3m0s before retrying: HTTP 429\nolm: warning: skipped a file\n"
+	if b.String() != want {
+		t.Errorf("printed %q, want %q", b.String(), want)
 	}
 }
