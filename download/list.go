@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -55,22 +56,30 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 		if err != nil {
 			return nil, fmt.Errorf("list %s@%s: %w", repo, rev, err)
 		}
-		for _, e := range page {
-			if e.Type != "file" {
-				continue
-			}
-			f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID, Unsafe: ValidName(e.Path)}
-			if e.LFS != nil {
-				f.Size = e.LFS.Size
-				if isSHA256(e.LFS.OID) {
-					f.SHA256 = strings.ToLower(e.LFS.OID)
-				}
-			}
-			files = append(files, f)
-		}
+		files = append(files, filesOf(page)...)
 		next = link
 	}
 	return files, nil
+}
+
+// filesOf turns one page of the tree API into files: directories are left
+// out, unsafe names flagged.
+func filesOf(page []treeEntry) []RemoteFile {
+	var files []RemoteFile
+	for _, e := range page {
+		if e.Type != "file" {
+			continue
+		}
+		f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID, Unsafe: ValidName(e.Path)}
+		if e.LFS != nil {
+			f.Size = e.LFS.Size
+			if isSHA256(e.LFS.OID) {
+				f.SHA256 = strings.ToLower(e.LFS.OID)
+			}
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, error) {
@@ -82,11 +91,27 @@ func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, er
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", statusError(resp)
 	}
-	var page []treeEntry
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		return nil, "", fmt.Errorf("decode tree listing: %w", err)
+	page, err := decodeTree(resp.Body)
+	if err != nil {
+		return nil, "", err
 	}
 	return page, nextLink(resp), nil
+}
+
+// maxTreePage bounds what one listing page may take in memory; the hub
+// pages its listings far below it.
+const maxTreePage = 32 << 20
+
+func decodeTree(r io.Reader) ([]treeEntry, error) {
+	var page []treeEntry
+	lr := &io.LimitedReader{R: r, N: maxTreePage + 1}
+	if err := json.NewDecoder(lr).Decode(&page); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("tree listing page over %d MiB: not a hub answer", maxTreePage>>20)
+		}
+		return nil, fmt.Errorf("decode tree listing: %w", err)
+	}
+	return page, nil
 }
 
 var linkNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
