@@ -45,6 +45,12 @@ type Client struct {
 	// stall, short body) is retried without progress; 0 means 6, <0 none.
 	MaxRetries int
 
+	// OnWait, if set, hears of each wait of 2 s or more before a Resolve or
+	// List call is retried (what: the file or repo; msg: how long and why),
+	// so a Retry-After of minutes does not look like a hang. Fetch reports
+	// its waits as PhaseWaiting progress events instead.
+	OnWait func(what, msg string)
+
 	// Test seams: how often progress is persisted while bytes arrive
 	// (0: checkpointEvery), and a call after each persisted state.
 	checkpointEvery time.Duration

@@ -192,3 +192,18 @@ func TestLongRetryAfterIsAnnounced(t *testing.T) {
 		}
 	}
 }
+
+// Resolve's waits are announced too, through Client.OnWait.
+func TestResolveAnnouncesLongRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	e.hub.Add(testRepo, "a.gguf", []byte("abc"))
+	e.hub.Inject(hftest.Fault{Kind: hftest.Status, Server: hftest.API, Code: 429, RetryAfter: "600"})
+	var got []string
+	e.c.OnWait = func(what, msg string) { got = append(got, what+": "+msg) }
+	if _, err := e.c.Resolve(context.Background(), testRepo, "main", "a.gguf"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "a.gguf: waiting 5m0s") || !strings.Contains(got[0], "capped at 5m0s") {
+		t.Errorf("announced %q, want one wait of 5m0s (Retry-After 10m capped)", got)
+	}
+}

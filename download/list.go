@@ -48,7 +48,7 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 	for next != "" {
 		var page []treeEntry
 		var link string
-		err := c.retry(ctx, func() error {
+		err := c.retry(ctx, repo, func() error {
 			var err error
 			page, link, err = c.getTree(ctx, next)
 			return classify(ctx, err)

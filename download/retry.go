@@ -46,14 +46,19 @@ func waitMessage(d time.Duration, rt *retryable, err error) string {
 
 // retry runs op until it succeeds, fails permanently, or retries run out.
 // op returns retryable errors (see classify) for transient failures.
-func (c *Client) retry(ctx context.Context, op func() error) error {
+// what names the call for OnWait.
+func (c *Client) retry(ctx context.Context, what string, op func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := op()
 		var r *retryable
 		if err == nil || !errors.As(err, &r) || attempt > c.maxRetries() {
 			return err
 		}
-		if err := c.clock().Sleep(ctx, backoff(attempt, err)); err != nil {
+		d := backoff(attempt, err)
+		if d >= waitNotice && c.OnWait != nil {
+			c.OnWait(what, waitMessage(d, r, err))
+		}
+		if err := c.clock().Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
