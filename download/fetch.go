@@ -239,7 +239,12 @@ func (f *fetcher) finish() error {
 			f.file.Close()
 			os.Remove(f.partial())
 			os.Remove(f.statePath())
-			return fmt.Errorf("%w: %s: expected %s, got %s (bad data removed)", ErrChecksum, f.name, f.r.SHA256, got)
+			kept := ""
+			if f.resumed > 0 {
+				kept = fmt.Sprintf(", %s of it kept from an interrupted download", HumanBytes(f.resumed))
+			}
+			return fmt.Errorf("%w: %s: expected %s, got %s (bad data removed%s: pull again to download it afresh)",
+				ErrChecksum, f.name, f.r.SHA256, got, kept)
 		}
 	}
 	if fi, err := f.file.Stat(); err != nil || fi.Size() != f.r.Size {
