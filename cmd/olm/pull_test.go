@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,18 @@ func TestPullProgressPrintsWaitsAndWarnings(t *testing.T) {
 	want := "olm: m.gguf: waiting 3m0s before retrying: HTTP 429\nolm: warning: skipped a file\n"
 	if b.String() != want {
 		t.Errorf("printed %q, want %q", b.String(), want)
+	}
+}
+
+// A hub claiming an 8 EiB file gets a one-line refusal from the disk-space check, not
+// an allocation until the OOM killer comes (issue 14).
+func TestPullRefusesAbsurdSize(t *testing.T) {
+	hub := hftest.New(t)
+	hub.Add("olm-test/huge-GGUF", "huge.Q8_0.gguf", []byte("GGUF"))
+	hub.SetLinkedSize("olm-test/huge-GGUF", "huge.Q8_0.gguf", math.MaxInt64)
+	modelEnv(t, hub.URL())
+	_, errOut, code := runOLM(t, "", "pull", "hf.co/olm-test/huge-GGUF:huge.Q8_0.gguf")
+	if code != 1 || !strings.Contains(errOut, "not enough disk space") || strings.Count(strings.TrimSpace(errOut), "\n") > 2 {
+		t.Errorf("exit %d, stderr %q; want a short disk-space refusal", code, errOut)
 	}
 }
