@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -208,7 +209,8 @@ func (f *fetcher) preflight(need int64) error {
 		return nil // unknown: let the writes find out
 	}
 	if uint64(need) > free {
-		return fmt.Errorf("%w in %s: need %d bytes more, %d bytes free", ErrNoSpace, dir, need, free)
+		return fmt.Errorf("%w in %s: need %d bytes more (%s), %d bytes free (%s)", ErrNoSpace, dir,
+			need, HumanBytes(need), free, HumanBytes(int64(min(free, math.MaxInt64))))
 	}
 	return nil
 }
