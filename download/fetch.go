@@ -114,8 +114,11 @@ type fetcher struct {
 	// sink touches it, afterwards only run and finish.
 	hash *prefixHasher
 
-	mu sync.Mutex // guards st; during a download only the sink writes Done
+	mu sync.Mutex // guards st and firstOpen; during a download only the sink writes Done
 	st *state
+	// firstOpen is the index of the first incomplete chunk: chunks only grow,
+	// so the frontier is found without scanning thousands of chunks per block.
+	firstOpen int
 }
 
 func (f *fetcher) partial() string   { return partialPath(f.dst) }
@@ -193,7 +196,7 @@ func (f *fetcher) initHash() {
 // restart throws away progress (changed server behaviour or bad data).
 func (f *fetcher) restart(noRange bool) {
 	f.mu.Lock()
-	f.st = newState(f.r, 1, 0)
+	f.st, f.firstOpen = newState(f.r, 1, 0), 0
 	f.st.NoRange = noRange
 	f.mu.Unlock()
 	f.initHash()
@@ -225,7 +228,18 @@ func (f *fetcher) doneBytes() int64 {
 func (f *fetcher) frontier() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.st.frontier()
+	return f.frontierLocked()
+}
+
+func (f *fetcher) frontierLocked() int64 {
+	cs := f.st.Chunks
+	for f.firstOpen < len(cs) && cs[f.firstOpen].complete() {
+		f.firstOpen++
+	}
+	if f.firstOpen == len(cs) {
+		return f.st.Size
+	}
+	return cs[f.firstOpen].Offset + cs[f.firstOpen].Done
 }
 
 // finish verifies and moves the file into place, or deletes bad data.
