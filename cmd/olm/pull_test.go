@@ -163,3 +163,22 @@ func TestPullRefusesAbsurdSize(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want a short disk-space refusal", code, errOut)
 	}
 }
+
+// One unsafe name in a repo's listing is skipped with a warning; the other quants pull.
+func TestPullSkipsUnsafeNameInListing(t *testing.T) {
+	hub := hftest.New(t)
+	hub.Add("olm-test/mixed-GGUF", "m.Q4_K_M.gguf", []byte("GGUF q4"))
+	hub.AddTreeEntry("olm-test/mixed-GGUF", hftest.TreeEntry{Type: "file", Path: "../evil.Q8_0.gguf", Size: 1})
+	modelEnv(t, hub.URL())
+	out, errOut, code := runOLM(t, "", "pull", "hf.co/olm-test/mixed-GGUF")
+	if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), "m.Q4_K_M.gguf") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "olm: warning: skipped") || !strings.Contains(errOut, "../evil.Q8_0.gguf") {
+		t.Errorf("stderr %q: want a warning naming the skipped file", errOut)
+	}
+	_, errOut, code = runOLM(t, "", "pull", "hf.co/olm-test/mixed-GGUF:Q8_0")
+	if code != 1 || !strings.Contains(errOut, "unsafe file name") {
+		t.Errorf("pulling the unsafe quant: exit %d, stderr %q", code, errOut)
+	}
+}
