@@ -13,18 +13,12 @@ const (
 	checkpointEvery = 2 * time.Second
 )
 
-// snapshot copies the progress for saving. Called by the goroutine that
-// owns the hash (the sink, or run once it has stopped), so Hashed never
-// exceeds the recorded prefix.
+// snapshot copies the progress for saving.
 func (f *fetcher) snapshot() *state {
 	f.mu.Lock()
 	snap := *f.st
 	snap.Chunks = append([]chunk(nil), f.st.Chunks...)
 	f.mu.Unlock()
-	snap.Hashed, snap.HashState = 0, nil
-	if f.hash != nil {
-		snap.Hashed, snap.HashState = f.hash.snapshot()
-	}
 	return &snap
 }
 

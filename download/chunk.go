@@ -47,7 +47,11 @@ func (f *fetcher) runChunk(ctx context.Context, r *ring, i int) error {
 		if failures > f.c.maxRetries() {
 			return err
 		}
-		if err := f.c.clock().Sleep(ctx, backoff(failures, err)); err != nil {
+		d := backoff(failures, err)
+		if d >= waitNotice {
+			f.rep.waiting(d, waitMessage(d, rt, err))
+		}
+		if err := f.c.clock().Sleep(ctx, d); err != nil {
 			return context.Cause(ctx)
 		}
 	}
@@ -87,8 +91,8 @@ func (f *fetcher) getRange(ctx context.Context, r *ring, i int, c chunk, pos *in
 	body := &watchdogReader{r: resp.Body, dog: dog, d: stall}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-		if got, ok := rangeStart(resp.Header.Get("Content-Range")); !ok || got != start {
-			return false, fmt.Errorf("%w: asked for offset %d, got Content-Range %q", errNoRange, start, resp.Header.Get("Content-Range"))
+		if cr := resp.Header.Get("Content-Range"); !rangeMatches(cr, start, end, f.r.Size) {
+			return false, fmt.Errorf("%w: asked for bytes %d-%d of %d, got Content-Range %q", errNoRange, start, end-1, f.r.Size, cr)
 		}
 	case http.StatusOK:
 		// A full body serves only a file-sized chunk; bytes we already
@@ -181,16 +185,12 @@ func (w *watchdogReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// rangeStart parses the first byte position of "bytes a-b/size".
-func rangeStart(cr string) (int64, bool) {
-	s, ok := strings.CutPrefix(cr, "bytes ")
-	if !ok {
-		return 0, false
-	}
-	a, _, ok := strings.Cut(s, "-")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(a, 10, 64)
-	return n, err == nil
+// rangeMatches reports whether a 206's Content-Range is exactly the range
+// [start, end) of a size-byte file that was asked for ("bytes a-b/size",
+// or "/*" for an unknown length): a different range, or another file's
+// length, means the bytes are not the ones we want.
+func rangeMatches(cr string, start, end, size int64) bool {
+	want := "bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/"
+	rest, ok := strings.CutPrefix(cr, want)
+	return ok && (rest == "*" || rest == strconv.FormatInt(size, 10))
 }

@@ -31,8 +31,9 @@ type Client struct {
 	// FreeSpace reports free bytes in dir; nil means statfs. A test seam.
 	FreeSpace func(dir string) (uint64, error)
 
-	// Connections is the number of parallel ranged requests per file;
-	// 0 means 4 for files over 256 MiB and 1 otherwise.
+	// Connections is the most parallel ranged requests per file (and per
+	// Budget, which a pull of several files shares); 0 means
+	// DefaultConnections. A file gets fewer when it has fewer chunks.
 	Connections int
 	// ChunkSize overrides the size of the ranges a file is split into
 	// (0: automatic). Mostly for tests.
@@ -43,6 +44,12 @@ type Client struct {
 	// MaxRetries is how many times a failing request (5xx, 429, reset,
 	// stall, short body) is retried without progress; 0 means 6, <0 none.
 	MaxRetries int
+
+	// OnWait, if set, hears of each wait of 2 s or more before a Resolve or
+	// List call is retried (what: the file or repo; msg: how long and why),
+	// so a Retry-After of minutes does not look like a hang. Fetch reports
+	// its waits as PhaseWaiting progress events instead.
+	OnWait func(what, msg string)
 
 	// Test seams: how often progress is persisted while bytes arrive
 	// (0: checkpointEvery), and a call after each persisted state.
@@ -118,16 +125,16 @@ func (c *Client) maxRetries() int {
 	return c.MaxRetries
 }
 
-const bigFile = 256 << 20
+// DefaultConnections is how many ranged requests a pull keeps in flight
+// when not told otherwise: a CDN that caps each connection's rate is then
+// used at several times that cap, as download accelerators do.
+const DefaultConnections = 8
 
-func (c *Client) connections(size int64) int {
+func (c *Client) connections() int {
 	if c.Connections > 0 {
 		return c.Connections
 	}
-	if size > bigFile {
-		return 4
-	}
-	return 1
+	return DefaultConnections
 }
 
 var defaultHTTP = &http.Client{Transport: defaultTransport()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,22 @@ type FetchOptions struct {
 	NoWait bool
 	// Connections overrides Client.Connections for this file.
 	Connections int
+	// Budget, if set, is shared by several Fetches (the files of one pull):
+	// together they keep at most its size of requests in flight.
+	Budget *Budget
+	// Result, if set, receives what this Fetch did.
+	Result *FetchResult
+}
+
+// FetchResult says where a Fetch's bytes came from.
+type FetchResult struct {
+	// Downloaded is the bytes received over the network by this call; 0
+	// when dst was already complete (e.g. another process finished it
+	// while this one waited for the lock).
+	Downloaded int64
+	// Resumed is the bytes an interrupted attempt left that were kept
+	// (and hashed again from disk).
+	Resumed int64
 }
 
 // Fetch downloads remote into dst, resuming from dst.partial and
@@ -41,6 +58,9 @@ func (c *Client) fetch(ctx context.Context, r Remote, dst, name string, opts Fet
 	if r.Size < 0 || r.URL == "" {
 		return errors.New("remote is not resolved (no size or URL)")
 	}
+	if opts.Result != nil {
+		*opts.Result = FetchResult{}
+	}
 	rep := newReporter(c.clock(), name, r.Size, opts.Progress)
 
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -60,11 +80,20 @@ func (c *Client) fetch(ctx context.Context, r Remote, dst, name string, opts Fet
 		return ErrOffline
 	}
 
-	f := &fetcher{c: c, r: r, name: name, dst: dst, rep: rep, conns: c.connections(r.Size)}
+	f := &fetcher{c: c, r: r, name: name, dst: dst, rep: rep, conns: c.connections(), budget: opts.Budget}
 	if opts.Connections > 0 {
 		f.conns = opts.Connections
 	}
-	return f.run(ctx)
+	if f.budget == nil {
+		f.budget = NewBudget(f.conns)
+	}
+	f.conns = min(f.conns, f.budget.sizeFor(c))
+	err = f.run(ctx)
+	if opts.Result != nil {
+		opts.Result.Downloaded = f.rep.received.Load()
+		opts.Result.Resumed = f.resumed
+	}
+	return err
 }
 
 // fetcher is the state of one Fetch while it holds the lock.
@@ -75,14 +104,21 @@ type fetcher struct {
 	dst   string
 	conns int
 	rep   *reporter
+	// budget caps requests in flight across the Fetches sharing it.
+	budget *Budget
+	// resumed is what an earlier attempt left and this one kept.
+	resumed int64
 
 	file *os.File
 	// hash is nil when no sha256 is known. While downloading only the
 	// sink touches it, afterwards only run and finish.
 	hash *prefixHasher
 
-	mu sync.Mutex // guards st; during a download only the sink writes Done
+	mu sync.Mutex // guards st and firstOpen; during a download only the sink writes Done
 	st *state
+	// firstOpen is the index of the first incomplete chunk: chunks only grow,
+	// so the frontier is found without scanning thousands of chunks per block.
+	firstOpen int
 }
 
 func (f *fetcher) partial() string   { return partialPath(f.dst) }
@@ -97,9 +133,6 @@ func (f *fetcher) run(ctx context.Context) error {
 		return err
 	}
 	defer f.file.Close()
-	if err := f.preflight(); err != nil {
-		return err
-	}
 
 	for {
 		err := f.download(ctx)
@@ -117,12 +150,22 @@ func (f *fetcher) run(ctx context.Context) error {
 	return f.finish()
 }
 
-// open loads a matching saved state, or starts a fresh partial file.
+// open loads a matching saved state or lays out a fresh one, after the
+// disk-space preflight: nothing is allocated for a size the disk cannot
+// hold, however large the hub claims the file is.
 func (f *fetcher) open() error {
 	st, err := loadState(f.statePath())
 	fi, ferr := os.Stat(f.partial())
-	if err == nil && ferr == nil && st.matches(f.r) && fi.Size() == f.r.Size {
-		f.st = st
+	resume := err == nil && ferr == nil && st.matches(f.r) && fi.Size() == f.r.Size
+	var kept int64
+	if resume {
+		kept = st.done()
+	}
+	if err := f.preflight(f.r.Size - kept); err != nil {
+		return err
+	}
+	if resume {
+		f.st, f.resumed = st, kept
 	} else {
 		f.st = newState(f.r, f.conns, f.c.ChunkSize)
 	}
@@ -139,28 +182,27 @@ func (f *fetcher) open() error {
 	return nil
 }
 
+// initHash starts the hash at byte 0, also on a resume: bytes kept from an
+// earlier attempt are read back from the file (while the rest downloads),
+// so what is hashed is what the file holds, even if it was changed on
+// disk meanwhile. A saved hash state would vouch for bytes nobody read.
 func (f *fetcher) initHash() {
 	f.hash = nil
 	if f.r.SHA256 != "" {
-		hashed := f.st.Hashed
-		if hashed > f.st.frontier() {
-			hashed = 0 // cannot happen with our own states: rehash to be safe
-		}
-		f.hash = newPrefixHasher(f.file, f.st.HashState, hashed)
+		f.hash = newPrefixHasher(f.file)
 	}
 }
 
 // restart throws away progress (changed server behaviour or bad data).
 func (f *fetcher) restart(noRange bool) {
 	f.mu.Lock()
-	f.st = newState(f.r, 1, 0)
+	f.st, f.firstOpen = newState(f.r, 1, 0), 0
 	f.st.NoRange = noRange
 	f.mu.Unlock()
 	f.initHash()
 }
 
-func (f *fetcher) preflight() error {
-	need := f.r.Size - f.doneBytes()
+func (f *fetcher) preflight(need int64) error {
 	if need <= 0 {
 		return nil
 	}
@@ -170,7 +212,8 @@ func (f *fetcher) preflight() error {
 		return nil // unknown: let the writes find out
 	}
 	if uint64(need) > free {
-		return fmt.Errorf("%w in %s: need %d bytes more, %d bytes free", ErrNoSpace, dir, need, free)
+		return fmt.Errorf("%w in %s: need %d bytes more (%s), %d bytes free (%s)", ErrNoSpace, dir,
+			need, HumanBytes(need), free, HumanBytes(int64(min(free, math.MaxInt64))))
 	}
 	return nil
 }
@@ -185,7 +228,18 @@ func (f *fetcher) doneBytes() int64 {
 func (f *fetcher) frontier() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.st.frontier()
+	return f.frontierLocked()
+}
+
+func (f *fetcher) frontierLocked() int64 {
+	cs := f.st.Chunks
+	for f.firstOpen < len(cs) && cs[f.firstOpen].complete() {
+		f.firstOpen++
+	}
+	if f.firstOpen == len(cs) {
+		return f.st.Size
+	}
+	return cs[f.firstOpen].Offset + cs[f.firstOpen].Done
 }
 
 // finish verifies and moves the file into place, or deletes bad data.
@@ -201,7 +255,12 @@ func (f *fetcher) finish() error {
 			f.file.Close()
 			os.Remove(f.partial())
 			os.Remove(f.statePath())
-			return fmt.Errorf("%w: %s: expected %s, got %s (bad data removed)", ErrChecksum, f.name, f.r.SHA256, got)
+			kept := ""
+			if f.resumed > 0 {
+				kept = fmt.Sprintf(", %s of it kept from an interrupted download", HumanBytes(f.resumed))
+			}
+			return fmt.Errorf("%w: %s: expected %s, got %s (bad data removed%s: pull again to download it afresh)",
+				ErrChecksum, f.name, f.r.SHA256, got, kept)
 		}
 	}
 	if fi, err := f.file.Stat(); err != nil || fi.Size() != f.r.Size {

@@ -16,6 +16,7 @@ import (
 
 func TestFetchOneConnection(t *testing.T) {
 	e := newEnv(t)
+	e.c.Connections = 1
 	data := randomBytes(3<<20 + 17)
 	r := e.resolve("m.gguf", data)
 	var phases []Phase
@@ -79,9 +80,6 @@ func TestResumeFetchesOnlyMissingBytes(t *testing.T) {
 	}
 	if d := []int64{st.Chunks[0].Done, st.Chunks[1].Done, st.Chunks[2].Done, st.Chunks[3].Done}; !slices.Equal(d, []int64{256 << 10, 256 << 10, 1000, 0}) {
 		t.Fatalf("saved progress %v", d)
-	}
-	if st.Hashed != 512<<10+1000 || len(st.HashState) == 0 {
-		t.Errorf("saved hash covers %d bytes, want the whole prefix %d", st.Hashed, 512<<10+1000)
 	}
 	if n := Resumable(r, dst); n != 512<<10+1000 {
 		t.Errorf("Resumable = %d, want the %d bytes kept", n, 512<<10+1000)

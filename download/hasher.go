@@ -2,7 +2,6 @@ package download
 
 import (
 	"crypto/sha256"
-	"encoding"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -25,16 +24,8 @@ type prefixHasher struct {
 // readBackSize is the read size when hashing from the file.
 const readBackSize = 1 << 20
 
-func newPrefixHasher(f io.ReaderAt, saved []byte, n int64) *prefixHasher {
-	p := &prefixHasher{h: sha256.New(), f: f}
-	if n > 0 && len(saved) > 0 {
-		if err := p.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(saved); err == nil {
-			p.n = n
-		} else {
-			p.h.Reset() // unreadable state: rehash from the file
-		}
-	}
-	return p
+func newPrefixHasher(f io.ReaderAt) *prefixHasher {
+	return &prefixHasher{h: sha256.New(), f: f}
 }
 
 // feed offers bytes just written at off; only the part that extends the
@@ -73,15 +64,6 @@ func (p *prefixHasher) catchUp(limit int64) error {
 		}
 	}
 	return nil
-}
-
-// snapshot returns the persisted form of the hash of the first n bytes.
-func (p *prefixHasher) snapshot() (n int64, state []byte) {
-	b, err := p.h.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return 0, nil
-	}
-	return p.n, b
 }
 
 func (p *prefixHasher) sum() (n int64, hexsum string) {

@@ -97,13 +97,19 @@ func statusError(resp *http.Response) *HTTPError {
 	}
 }
 
+// maxRetryAfterSeconds keeps a parsed Retry-After in time.Duration's range
+// (far above retryAfterMax, which backoff applies).
+const maxRetryAfterSeconds = 1 << 31
+
 // retryAfter parses delta-seconds or an HTTP date; 0 if absent or invalid.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	// Digits only (no sign), capped before multiplying: a huge number of
+	// seconds once wrapped around to a negative or tiny wait.
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)

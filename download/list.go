@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,10 @@ type RemoteFile struct {
 	Size   int64
 	SHA256 string // LFS sha256; "" for non-LFS files
 	OID    string // git blob id
+	// Unsafe is non-nil (wrapping ErrUnsafeName) when Path could escape a
+	// local directory: never join it to a path. List reports such entries
+	// instead of failing, so one bad name does not hide the rest of a repo.
+	Unsafe error
 }
 
 type treeEntry struct {
@@ -30,7 +35,7 @@ type treeEntry struct {
 }
 
 // List returns every file of repo at rev (recursively) via the tree API.
-// A listing that contains an unsafe name fails as a whole with ErrUnsafeName.
+// Entries with an unsafe name come back with Unsafe set (see RemoteFile).
 func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, error) {
 	if err := checkRepo(repo); err != nil {
 		return nil, err
@@ -43,7 +48,7 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 	for next != "" {
 		var page []treeEntry
 		var link string
-		err := c.retry(ctx, func() error {
+		err := c.retry(ctx, repo, func() error {
 			var err error
 			page, link, err = c.getTree(ctx, next)
 			return classify(ctx, err)
@@ -51,25 +56,30 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 		if err != nil {
 			return nil, fmt.Errorf("list %s@%s: %w", repo, rev, err)
 		}
-		for _, e := range page {
-			if e.Type != "file" {
-				continue
-			}
-			if err := ValidName(e.Path); err != nil {
-				return nil, fmt.Errorf("list %s@%s: %w", repo, rev, err)
-			}
-			f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID}
-			if e.LFS != nil {
-				f.Size = e.LFS.Size
-				if isSHA256(e.LFS.OID) {
-					f.SHA256 = strings.ToLower(e.LFS.OID)
-				}
-			}
-			files = append(files, f)
-		}
+		files = append(files, filesOf(page)...)
 		next = link
 	}
 	return files, nil
+}
+
+// filesOf turns one page of the tree API into files: directories are left
+// out, unsafe names flagged.
+func filesOf(page []treeEntry) []RemoteFile {
+	var files []RemoteFile
+	for _, e := range page {
+		if e.Type != "file" {
+			continue
+		}
+		f := RemoteFile{Path: e.Path, Size: e.Size, OID: e.OID, Unsafe: ValidName(e.Path)}
+		if e.LFS != nil {
+			f.Size = e.LFS.Size
+			if isSHA256(e.LFS.OID) {
+				f.SHA256 = strings.ToLower(e.LFS.OID)
+			}
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, error) {
@@ -81,11 +91,27 @@ func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, er
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", statusError(resp)
 	}
-	var page []treeEntry
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		return nil, "", fmt.Errorf("decode tree listing: %w", err)
+	page, err := decodeTree(resp.Body)
+	if err != nil {
+		return nil, "", err
 	}
 	return page, nextLink(resp), nil
+}
+
+// maxTreePage bounds what one listing page may take in memory; the hub
+// pages its listings far below it.
+const maxTreePage = 32 << 20
+
+func decodeTree(r io.Reader) ([]treeEntry, error) {
+	var page []treeEntry
+	lr := &io.LimitedReader{R: r, N: maxTreePage + 1}
+	if err := json.NewDecoder(lr).Decode(&page); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("tree listing page over %d MiB: not a hub answer", maxTreePage>>20)
+		}
+		return nil, fmt.Errorf("decode tree listing: %w", err)
+	}
+	return page, nil
 }
 
 var linkNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)

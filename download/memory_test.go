@@ -20,8 +20,8 @@ func TestFetchMemoryIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&ms)
-	// The ring is ringSize(1) buffers; the rest is HTTP and bookkeeping.
-	limit := uint64(ringSize(1)*bufSize + 4<<20)
+	// The ring is ringSize(conns) buffers; the rest is HTTP and bookkeeping.
+	limit := uint64(ringSize(DefaultConnections)*bufSize + 4<<20)
 	got := ms.TotalAlloc - before
 	if got > limit {
 		t.Errorf("fetching %d MiB allocated %d bytes, want at most %d", len(data)>>20, got, limit)

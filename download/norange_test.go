@@ -39,8 +39,8 @@ func TestNoRangeServerResumesAfterCut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Chunks[0].Done != 300_000 || st.Hashed != 300_000 {
-			t.Fatalf("saved done %d, hashed %d; want 300000 each", st.Chunks[0].Done, st.Hashed)
+		if st.Chunks[0].Done != 300_000 {
+			t.Fatalf("saved done %d, want 300000", st.Chunks[0].Done)
 		}
 		e.hub.ResetRequests()
 		if err := e.c.Fetch(context.Background(), r, dst, FetchOptions{}); err != nil {

@@ -13,6 +13,10 @@ const (
 	PhaseDownloading Phase = "downloading"
 	PhaseVerifying   Phase = "verifying"
 	PhaseDone        Phase = "done"
+	// PhaseWaiting: a request failed and the download waits before
+	// retrying; Message says how long and why (a Retry-After of minutes
+	// must not look like a hang).
+	PhaseWaiting Phase = "waiting"
 )
 
 // Progress is one progress event of a Fetch.
@@ -25,6 +29,8 @@ type Progress struct {
 	// is the estimated time left (0 while unknown).
 	Rate float64
 	ETA  time.Duration
+	// Message explains a PhaseWaiting event.
+	Message string
 }
 
 // progressEvery is how often a downloading event is sent.
@@ -41,10 +47,14 @@ type reporter struct {
 	total int64
 	cb    func(Progress)
 
-	done atomic.Int64
+	done     atomic.Int64
+	received atomic.Int64 // over the network, by this Fetch
 
 	mu      sync.Mutex // serialises cb and guards samples
 	samples []sample
+	// waitEnd is when the last announced wait ends: connections that hit
+	// the same 429 together announce it once.
+	waitEnd time.Time
 	quit    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -58,7 +68,10 @@ func newReporter(c Clock, file string, total int64, cb func(Progress)) *reporter
 	return &reporter{clock: c, file: file, total: total, cb: cb}
 }
 
-func (r *reporter) add(n int64) { r.done.Add(n) }
+func (r *reporter) add(n int64) {
+	r.done.Add(n)
+	r.received.Add(n)
+}
 
 // start begins periodic events from done bytes (what earlier attempts left).
 func (r *reporter) start(done int64) {
@@ -122,4 +135,20 @@ func (r *reporter) emit(ph Phase, done int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cb(Progress{File: r.file, Phase: ph, Done: done, Total: r.total})
+}
+
+// waiting announces a wait of d before a retry, unless one announced
+// already covers it.
+func (r *reporter) waiting(d time.Duration, msg string) {
+	if r.cb == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	end := r.clock.Now().Add(d)
+	if end.Before(r.waitEnd.Add(time.Second)) {
+		return
+	}
+	r.waitEnd = end
+	r.cb(Progress{File: r.file, Phase: PhaseWaiting, Done: r.done.Load(), Total: r.total, Message: msg})
 }

@@ -39,7 +39,7 @@ func (c *Client) Resolve(ctx context.Context, repo, rev, file string) (Remote, e
 		rev = "main"
 	}
 	var r Remote
-	err := c.retry(ctx, func() error {
+	err := c.retry(ctx, file, func() error {
 		var err error
 		r, err = c.resolveOnce(ctx, repo, rev, file)
 		return classify(ctx, err)

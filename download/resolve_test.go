@@ -144,15 +144,21 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestListRejectsUnsafeNames(t *testing.T) {
+// An unsafe name is flagged, not fatal: the rest of the listing stays usable.
+func TestListFlagsUnsafeNames(t *testing.T) {
 	for _, name := range []string{"../evil.gguf", "a/../../b", "/etc/passwd", `a\..\b`, "./x", "a//b", "C:x", "a\x00b"} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			e.hub.Add(testRepo, "ok.gguf", []byte("x"))
 			e.hub.AddTreeEntry(testRepo, hftest.TreeEntry{Type: "file", Path: name, Size: 1})
 			files, err := e.c.List(context.Background(), testRepo, "main")
-			if !errors.Is(err, ErrUnsafeName) || files != nil {
-				t.Fatalf("List = %v, %v; want ErrUnsafeName", files, err)
+			if err != nil || len(files) != 2 {
+				t.Fatalf("List = %v, %v; want both entries", files, err)
+			}
+			for _, f := range files {
+				if bad := f.Path == name; bad != errors.Is(f.Unsafe, ErrUnsafeName) {
+					t.Errorf("entry %q: Unsafe = %v", f.Path, f.Unsafe)
+				}
 			}
 		})
 	}

@@ -70,5 +70,5 @@ func (f *fetcher) advance(i int, n int64) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.st.Chunks[i].Done += n
-	return f.st.frontier()
+	return f.frontierLocked()
 }

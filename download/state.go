@@ -9,8 +9,9 @@ import (
 const stateVersion = 1
 
 // state is what survives a crash beside the .partial file. Chunk.Done counts
-// only bytes that were fsynced before the state was written, and Hashed/
-// HashState describe a prefix that lies within those bytes.
+// only bytes that were fsynced before the state was written. No hash state
+// is kept: a resume hashes the kept bytes from the file, which is the only
+// way to know they are still the bytes that arrived.
 type state struct {
 	Version int     `json:"version"`
 	URL     string  `json:"url"`
@@ -19,9 +20,6 @@ type state struct {
 	Size    int64   `json:"size"`
 	NoRange bool    `json:"no_range,omitempty"` // server ignored Range: one stream from 0
 	Chunks  []chunk `json:"chunks"`
-	// Hashed is how many leading bytes HashState has consumed.
-	Hashed    int64  `json:"hashed"`
-	HashState []byte `json:"hash_state,omitempty"` // crypto/sha256 MarshalBinary
 }
 
 type chunk struct {
@@ -61,14 +59,18 @@ func (s *state) matches(r Remote) bool {
 	if r.SHA256 == "" && (s.URL != r.URL || s.ETag != r.ETag) {
 		return false
 	}
+	if len(s.Chunks) > maxChunks {
+		return false
+	}
 	var end int64
 	for _, c := range s.Chunks {
-		if c.Offset != end || c.Size <= 0 || c.Done < 0 || c.Done > c.Size {
+		// c.Size > s.Size-end also keeps end+c.Size from overflowing.
+		if c.Offset != end || c.Size <= 0 || c.Size > s.Size-end || c.Done < 0 || c.Done > c.Size {
 			return false
 		}
 		end += c.Size
 	}
-	return end == s.Size && s.Hashed >= 0 && s.Hashed <= s.Size
+	return end == s.Size
 }
 
 func newState(r Remote, conns int, chunkSize int64) *state {
@@ -77,23 +79,55 @@ func newState(r Remote, conns int, chunkSize int64) *state {
 	return s
 }
 
-// layout splits size into chunks: one per file for a single connection,
-// else about four per connection (so a slow range does not hold the tail),
-// at least 16 MiB each unless chunkSize forces otherwise.
+// Chunking: a range below minChunk is not worth its own request; above
+// maxChunk a slow connection holds the tail too long. chunksPerConn ranges
+// per connection let fast connections take over the work of slow ones.
+// maxChunks bounds the state (memory, JSON) whatever the size claims.
+const (
+	minChunk      = 1 << 20
+	maxChunk      = 32 << 20
+	chunksPerConn = 8
+	maxChunks     = 4096
+)
+
+// chunkSizeFor is the automatic range size for a file of size bytes
+// fetched over conns connections. Overflow-safe for any int64.
+func chunkSizeFor(size int64, conns int) int64 {
+	if size <= 0 {
+		return 0
+	}
+	if conns <= 1 {
+		return size
+	}
+	cs := min(max(ceilDiv(size, int64(conns)*chunksPerConn), minChunk), maxChunk)
+	return max(cs, ceilDiv(size, maxChunks))
+}
+
+// ceilDiv is ceil(a/b) for a >= 0, b > 0, without the a+b-1 overflow.
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}
+
+// layout splits size into chunks of chunkSize (0: chunkSizeFor). A size
+// <= 0 has none; a forced chunkSize that would exceed maxChunks is raised,
+// so the slice stays small for any int64.
 func layout(size int64, conns int, chunkSize int64) []chunk {
-	if size == 0 {
+	if size <= 0 {
 		return nil
 	}
 	if chunkSize <= 0 {
-		if conns <= 1 {
-			chunkSize = size
-		} else {
-			chunkSize = max((size+int64(conns)*4-1)/(int64(conns)*4), 16<<20)
-		}
+		chunkSize = chunkSizeFor(size, conns)
 	}
-	var cs []chunk
-	for off := int64(0); off < size; off += chunkSize {
-		cs = append(cs, chunk{Offset: off, Size: min(chunkSize, size-off)})
+	chunkSize = max(chunkSize, ceilDiv(size, maxChunks))
+	cs := make([]chunk, 0, ceilDiv(size, chunkSize))
+	for off := int64(0); off < size; {
+		n := min(chunkSize, size-off)
+		cs = append(cs, chunk{Offset: off, Size: n})
+		off += n // off+n <= size: no overflow
 	}
 	return cs
 }

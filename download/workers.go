@@ -58,7 +58,13 @@ func (f *fetcher) download(ctx context.Context) error {
 	for range conns {
 		wg.Go(func() {
 			for i := range work {
-				if err := f.runChunk(ctx, r, i); err != nil {
+				if err := f.budget.acquire(ctx); err != nil {
+					cancel(err)
+					return
+				}
+				err := f.runChunk(ctx, r, i)
+				f.budget.release()
+				if err != nil {
 					cancel(err)
 					return
 				}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/olm-dev/olm/download"
@@ -126,8 +127,15 @@ type fakeHub struct {
 	commit  string
 	files   map[string][]byte // repo path -> content
 	sha     map[string]string // override the reported sha256 (to test damage)
-	fetches int
 	offline bool
+
+	mu      sync.Mutex // Pull fetches files concurrently
+	fetches int
+	// beforeFetch, if set, runs at the start of each Fetch (e.g. to play
+	// another process that finishes dst meanwhile).
+	beforeFetch func(r download.Remote, dst string)
+	// unsafe are extra listing entries with unsafe names.
+	unsafe []string
 }
 
 func (h *fakeHub) List(ctx context.Context, repo, rev string) ([]download.RemoteFile, error) {
@@ -137,6 +145,9 @@ func (h *fakeHub) List(ctx context.Context, repo, rev string) ([]download.Remote
 	var out []download.RemoteFile
 	for p, c := range h.files {
 		out = append(out, download.RemoteFile{Path: p, Size: int64(len(c)), SHA256: sha256Hex(c)})
+	}
+	for _, p := range h.unsafe {
+		out = append(out, download.RemoteFile{Path: p, Size: 1, Unsafe: download.ValidName(p)})
 	}
 	return out, nil
 }
@@ -158,13 +169,27 @@ func (h *fakeHub) Resolve(ctx context.Context, repo, rev, file string) (download
 }
 
 func (h *fakeHub) Fetch(ctx context.Context, r download.Remote, dst string, opts download.FetchOptions) error {
+	h.mu.Lock()
 	h.fetches++
+	h.mu.Unlock()
+	if h.beforeFetch != nil {
+		h.beforeFetch(r, dst)
+	}
+	if opts.Result != nil {
+		*opts.Result = download.FetchResult{}
+	}
 	c := h.files[r.File]
+	if st, err := os.Stat(dst); err == nil && st.Size() == r.Size {
+		return nil // complete: as download.Client, nothing fetched
+	}
 	if sha256Hex(c) != r.SHA256 {
 		return errors.New("sha256 mismatch")
 	}
 	if opts.Progress != nil {
 		opts.Progress(download.Progress{Phase: download.PhaseDownloading, Done: int64(len(c)), Total: int64(len(c))})
+	}
+	if opts.Result != nil {
+		opts.Result.Downloaded = int64(len(c))
 	}
 	return os.WriteFile(dst, c, 0o644)
 }

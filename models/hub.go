@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/olm-dev/olm/download"
@@ -36,7 +37,7 @@ type Event struct {
 	Total   int64 // file size
 	Rate    float64
 	ETA     time.Duration
-	Message string // PhaseWarning text
+	Message string // PhaseWarning and PhaseWait text
 }
 
 // Phase names the steps of a pull, in order.
@@ -49,10 +50,23 @@ const (
 	PhaseVerify   Phase = "verify"   // hashing a blob (found on disk, or just downloaded)
 	PhaseLinked   Phase = "linked"   // snapshot link and ref written
 	PhaseWarning  Phase = "warning"  // something the user should know, e.g. a stale catalog hash
+	PhaseWait     Phase = "wait"     // a download waits before retrying (Message says how long and why)
 )
 
 func (p Progress) emit(e Event) {
 	if p != nil {
+		p(e)
+	}
+}
+
+// serialised returns p with calls made one at a time under mu.
+func (p Progress) serialised(mu *sync.Mutex) Progress {
+	if p == nil {
+		return nil
+	}
+	return func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		p(e)
 	}
 }
@@ -64,12 +78,15 @@ func (p Progress) fetchProgress(file string) func(download.Progress) {
 	}
 	return func(d download.Progress) {
 		ph := PhaseDownload
-		if d.Phase == download.PhaseVerifying {
+		switch d.Phase {
+		case download.PhaseVerifying:
 			ph = PhaseVerify
+		case download.PhaseWaiting:
+			ph = PhaseWait
 		}
 		if d.Phase == download.PhaseDone {
 			return // Pull reports PhaseLinked once the snapshot exists
 		}
-		p(Event{File: file, Phase: ph, Done: d.Done, Total: d.Total, Rate: d.Rate, ETA: d.ETA})
+		p(Event{File: file, Phase: ph, Done: d.Done, Total: d.Total, Rate: d.Rate, ETA: d.ETA, Message: d.Message})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/olm-dev/olm/download"
 )
@@ -25,9 +26,10 @@ type Pulled struct {
 // Pull makes ref's files present in the hub cache: ask HF for each file's
 // size, sha256 and commit; reuse a blob already there if it verifies;
 // otherwise have the hub fetch it to blobs/<sha256> (which appears only once
-// verified); then link the snapshot and write refs/<rev>. Hugging Face is the
-// authority: a catalog hash that disagrees gives a warning, not an error.
-// Offline, files already cached are used with a warning.
+// verified); then link the snapshot and write refs/<rev>. The files of a
+// split model download at once, sharing one connection budget. Hugging
+// Face is the authority: a catalog hash that disagrees gives a warning,
+// not an error. Offline, files already cached are used with a warning.
 func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress) (Pulled, error) {
 	if ref.Revision == "" {
 		ref.Revision = "main"
@@ -36,17 +38,31 @@ func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress)
 	if !ref.Remote() {
 		return res, fmt.Errorf("pull %s: it is a local file already: run it directly", ref.Name)
 	}
+	// Files download concurrently: events and warnings are serialised here
+	// so callbacks need not be safe for concurrent use.
+	var mu sync.Mutex
+	progress = progress.serialised(&mu)
 	warn := func(file, msg string) {
-		res.Warnings = append(res.Warnings, msg)
 		progress.emit(Event{File: file, Phase: PhaseWarning, Message: msg})
+		mu.Lock()
+		res.Warnings = append(res.Warnings, msg)
+		mu.Unlock()
 	}
-	for _, file := range ref.Files {
+	for _, w := range ref.Warnings {
+		warn("", w)
+	}
+
+	// Resolve every file first (cheap), so a missing part fails before any
+	// download starts.
+	paths := make([]string, len(ref.Files))
+	blobs := make([]*download.Remote, len(ref.Files))
+	for i, file := range ref.Files {
 		progress.emit(Event{File: file, Phase: PhaseResolve})
 		blob, err := hub.Resolve(ctx, ref.Repo, ref.Revision, file)
 		if err != nil {
 			if p, lerr := store.Lookup(ref.Repo, ref.Revision, file); lerr == nil && !errors.Is(err, context.Canceled) {
 				warn(file, fmt.Sprintf("could not reach Hugging Face (%v): using the cached copy", err))
-				res.Paths = append(res.Paths, p)
+				paths[i] = p
 				continue
 			}
 			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
@@ -63,10 +79,18 @@ func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress)
 		if len(ref.Files) == 1 && ref.Expect != nil {
 			crossCheck(ref.Expect, blob, func(m string) { warn(file, m) })
 		}
-		n, err := ensureBlob(ctx, store, ref.Repo, file, blob, hub, progress, func(m string) { warn(file, m) })
-		res.Downloaded += n
-		if err != nil {
-			return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+		blobs[i] = &blob
+	}
+
+	n, err := ensureBlobs(ctx, store, ref, blobs, hub, progress, warn)
+	res.Downloaded = n
+	if err != nil {
+		return res, fmt.Errorf("pull %s: %w", ref.Name, err)
+	}
+	for i, file := range ref.Files {
+		blob := blobs[i]
+		if blob == nil {
+			continue // the cached copy, found offline
 		}
 		p, err := store.Link(ref.Repo, blob.Commit, file, blob.SHA256)
 		if err != nil {
@@ -78,10 +102,44 @@ func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress)
 		if res.Commit == "" {
 			res.Commit = blob.Commit
 		}
-		res.Paths = append(res.Paths, p)
+		paths[i] = p
 		progress.emit(Event{File: file, Phase: PhaseLinked, Done: blob.Size, Total: blob.Size})
 	}
+	res.Paths = paths
 	return res, nil
+}
+
+// ensureBlobs runs ensureBlob for every resolved file at once, sharing one
+// connection budget, and returns the bytes fetched. The first failure
+// stops the others (their partial files stay for a resume).
+func ensureBlobs(ctx context.Context, store Store, ref Ref, blobs []*download.Remote, hub Hub, progress Progress, warn func(file, msg string)) (int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	budget := download.NewBudget(0)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int64
+		first error // the real failure, not a sibling's cancellation
+	)
+	for i, blob := range blobs {
+		if blob == nil {
+			continue
+		}
+		file := ref.Files[i]
+		wg.Go(func() {
+			n, err := ensureBlob(ctx, store, ref.Repo, file, *blob, hub, budget, progress, func(m string) { warn(file, m) })
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			if err != nil && first == nil {
+				first = err
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	return total, first
 }
 
 // crossCheck compares the catalog's expectation with what HF says now.
@@ -96,7 +154,7 @@ func crossCheck(want *File, got download.Remote, warn func(string)) {
 }
 
 // ensureBlob leaves a verified blobs/<sha256> and returns the bytes fetched now.
-func ensureBlob(ctx context.Context, store Store, repo, file string, blob download.Remote, hub Hub, progress Progress, warn func(string)) (int64, error) {
+func ensureBlob(ctx context.Context, store Store, repo, file string, blob download.Remote, hub Hub, budget *download.Budget, progress Progress, warn func(string)) (int64, error) {
 	dst := store.BlobPath(repo, blob.SHA256)
 	if st, err := os.Stat(dst); err == nil {
 		ok := st.Size() == blob.Size
@@ -128,13 +186,16 @@ func ensureBlob(ctx context.Context, store Store, repo, file string, blob downlo
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return 0, err
 	}
-	kept := download.Resumable(blob, dst)
-	err := hub.Fetch(ctx, blob, dst, download.FetchOptions{Progress: progress.fetchProgress(file)})
+	// Fetch counts what it received itself: not bytes kept from an
+	// interrupted pull, nor a file another pull finished while this one
+	// waited for the lock.
+	var got download.FetchResult
+	err := hub.Fetch(ctx, blob, dst, download.FetchOptions{Progress: progress.fetchProgress(file), Budget: budget, Result: &got})
 	if err != nil {
-		return 0, fmt.Errorf("download %s: %w", file, err)
+		return got.Downloaded, fmt.Errorf("download %s: %w", file, err)
 	}
 	stampVerified(dst, blob.SHA256) // Fetch verified it
-	return blob.Size - kept, nil
+	return got.Downloaded, nil
 }
 
 // hashFile computes a file's sha256, reporting progress and stopping on ctx.

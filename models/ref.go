@@ -26,6 +26,9 @@ type Ref struct {
 	Quant    string   // quant tag as written in the name or file, "" if unknown
 	Files    []string // repo paths; several for a split GGUF, first part first
 	Expect   *File    // catalog cross-check for a single-file quant, or nil
+	// Warnings from resolving (e.g. unsafe names skipped in the listing);
+	// Pull reports them as PhaseWarning events.
+	Warnings []string
 
 	// Path of the local file, for SourceFile, SourceImport and SourceOllama
 	// (for a split GGUF, its first part).

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/olm-dev/olm/download"
 )
 
 // resolveHF handles OWNER/REPO[:QUANT|:FILE.gguf] and
@@ -40,13 +42,23 @@ func (r Resolver) resolveHF(ctx context.Context, s string) (Ref, error) {
 			return Ref{}, err
 		}
 	} else {
-		files, err = r.listGGUF(ctx, repo, rev)
+		var unsafe []download.RemoteFile
+		files, unsafe, err = r.listGGUF(ctx, repo, rev)
 		if err != nil {
 			return Ref{}, err
+		}
+		for _, u := range unsafe {
+			// Asked for by quant and only an unsafe file has it: that file is the answer, refused.
+			if sel != "" && strings.EqualFold(quantOf(u.Path), sel) && matchQuant(files, sel) == "" {
+				return Ref{}, fmt.Errorf("%s: %w", repo, u.Unsafe)
+			}
 		}
 		files, err = pickHF(repo, files, sel)
 		if err != nil {
 			return Ref{}, err
+		}
+		for _, u := range unsafe {
+			ref.Warnings = append(ref.Warnings, fmt.Sprintf("skipped a file of %s's listing: %v", repo, u.Unsafe))
 		}
 	}
 	ref.Files = files
@@ -67,15 +79,22 @@ func (r Resolver) resolveHF(ctx context.Context, s string) (Ref, error) {
 }
 
 // listGGUF lists the repo's GGUF files, online if possible, else from the
-// hub cache so already-pulled repos resolve offline.
-func (r Resolver) listGGUF(ctx context.Context, repo, rev string) ([]string, error) {
+// hub cache so already-pulled repos resolve offline. GGUF entries with an
+// unsafe name are left out of the list and returned apart.
+func (r Resolver) listGGUF(ctx context.Context, repo, rev string) ([]string, []download.RemoteFile, error) {
 	var names []string
+	var unsafe []download.RemoteFile
 	var onlineErr error
 	if r.Lister != nil {
 		rfs, err := r.Lister.List(ctx, repo, rev)
 		if err == nil {
 			for _, f := range rfs {
-				names = append(names, f.Path)
+				switch {
+				case f.Unsafe == nil:
+					names = append(names, f.Path)
+				case strings.HasSuffix(strings.ToLower(f.Path), ".gguf"):
+					unsafe = append(unsafe, f)
+				}
 			}
 		}
 		onlineErr = err
@@ -86,11 +105,11 @@ func (r Resolver) listGGUF(ctx context.Context, repo, rev string) ([]string, err
 		case err == nil:
 			names = local
 		case onlineErr != nil:
-			return nil, fmt.Errorf("list %s: %w", repo, onlineErr)
+			return nil, nil, fmt.Errorf("list %s: %w", repo, onlineErr)
 		case errors.Is(err, ErrNotLocal):
-			return nil, fmt.Errorf("%s is not in the local cache and olm is offline: name the file (hf.co/%s:FILE.gguf) or go online", repo, repo)
+			return nil, nil, fmt.Errorf("%s is not in the local cache and olm is offline: name the file (hf.co/%s:FILE.gguf) or go online", repo, repo)
 		default:
-			return nil, fmt.Errorf("list %s: %w", repo, err)
+			return nil, nil, fmt.Errorf("list %s: %w", repo, err)
 		}
 	}
 	var ggufs []string
@@ -102,9 +121,9 @@ func (r Resolver) listGGUF(ctx context.Context, repo, rev string) ([]string, err
 	}
 	sort.Strings(ggufs)
 	if len(ggufs) == 0 {
-		return nil, fmt.Errorf("%s@%s has no .gguf files: pick a GGUF repo (their names usually end in -GGUF)", repo, rev)
+		return nil, nil, fmt.Errorf("%s@%s has no .gguf files: pick a GGUF repo (their names usually end in -GGUF)", repo, rev)
 	}
-	return ggufs, nil
+	return ggufs, unsafe, nil
 }
 
 // pickHF chooses files like llama.cpp's -hf: the named quant, else Q4_K_M,

@@ -109,7 +109,13 @@ func (p *pullProgress) Event(e models.Event) {
 		}
 		delete(p.open, e.File)
 	case models.PhaseWarning:
-		fmt.Fprintf(p.w, "olm: warning: %s: %s\n", e.File, e.Message)
+		if e.File == "" {
+			fmt.Fprintf(p.w, "olm: warning: %s\n", e.Message)
+		} else {
+			fmt.Fprintf(p.w, "olm: warning: %s: %s\n", e.File, e.Message)
+		}
+	case models.PhaseWait:
+		fmt.Fprintf(p.w, "olm: %s: %s\n", e.File, e.Message)
 	}
 }
 

@@ -45,7 +45,7 @@ func newPullCmd(ios *ioStreams, runF func(context.Context, *pullOptions) error) 
 	}
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the path, no progress")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print progress events and the result as JSON lines on stdout")
-	cmd.Flags().IntVar(&o.connections, "connections", 0, "parallel connections per file (default: 4 for files over 256 MiB, else 1)")
+	cmd.Flags().IntVar(&o.connections, "connections", 0, "parallel ranged requests, shared by the files of the pull (default 8)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "no network: only check what is already downloaded (as HF_HUB_OFFLINE=1)")
 	cmd.Flags().BoolVar(&o.verify, "verify", false, "hash files already downloaded again, even those olm verified before")
 	return cmd
@@ -69,6 +69,8 @@ func runPull(ctx context.Context, o *pullOptions) error {
 		progW = o.ios.Out
 	}
 	prog := newPullProgress(progW, progressMode(o.ios, o.json, o.quiet))
+	// Resolve and list waits (Retry-After) are shown like a download's.
+	d.Client.OnWait = func(what, msg string) { prog.Event(models.Event{File: what, Phase: models.PhaseWait, Message: msg}) }
 	fail := func(err error) error {
 		if o.json {
 			prog.emitJSON(jsonEvent{Phase: "error", Name: o.name, Error: oneLine(err.Error())})

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/download/hftest"
+	"github.com/olm-dev/olm/models"
 )
 
 // TestPullInterruptKeepsPartial: Ctrl-C (a cancelled context) while the CDN stalls keeps
@@ -132,5 +135,50 @@ func TestPullVerifyRehashes(t *testing.T) {
 	}
 	if ph := phases("--verify"); !strings.Contains(ph, "verify") || strings.Contains(ph, "download") {
 		t.Errorf("pull --verify: phases %s; want the cached file hashed", ph)
+	}
+}
+
+// A wait before a retry and a warning without a file each get a line of
+// their own, saying what happens.
+func TestPullProgressPrintsWaitsAndWarnings(t *testing.T) {
+	var b strings.Builder
+	p := newPullProgress(&b, download.RenderPlain)
+	p.Event(models.Event{File: "m.gguf", Phase: models.PhaseWait, Message: "waiting 3m0s before retrying: HTTP 429"})
+	p.Event(models.Event{Phase: models.PhaseWarning, Message: "skipped a file"})
+	want := "olm: m.gguf: waiting 3m0s before retrying: HTTP 429\nolm: warning: skipped a file\n"
+	if b.String() != want {
+		t.Errorf("printed %q, want %q", b.String(), want)
+	}
+}
+
+// A hub claiming an 8 EiB file gets a one-line refusal from the disk-space check, not
+// an allocation until the OOM killer comes (issue 14).
+func TestPullRefusesAbsurdSize(t *testing.T) {
+	hub := hftest.New(t)
+	hub.Add("olm-test/huge-GGUF", "huge.Q8_0.gguf", []byte("GGUF"))
+	hub.SetLinkedSize("olm-test/huge-GGUF", "huge.Q8_0.gguf", math.MaxInt64)
+	modelEnv(t, hub.URL())
+	_, errOut, code := runOLM(t, "", "pull", "hf.co/olm-test/huge-GGUF:huge.Q8_0.gguf")
+	if code != 1 || !strings.Contains(errOut, "not enough disk space") || strings.Count(strings.TrimSpace(errOut), "\n") > 2 {
+		t.Errorf("exit %d, stderr %q; want a short disk-space refusal", code, errOut)
+	}
+}
+
+// One unsafe name in a repo's listing is skipped with a warning; the other quants pull.
+func TestPullSkipsUnsafeNameInListing(t *testing.T) {
+	hub := hftest.New(t)
+	hub.Add("olm-test/mixed-GGUF", "m.Q4_K_M.gguf", []byte("GGUF q4"))
+	hub.AddTreeEntry("olm-test/mixed-GGUF", hftest.TreeEntry{Type: "file", Path: "../evil.Q8_0.gguf", Size: 1})
+	modelEnv(t, hub.URL())
+	out, errOut, code := runOLM(t, "", "pull", "hf.co/olm-test/mixed-GGUF")
+	if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), "m.Q4_K_M.gguf") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "olm: warning: skipped") || !strings.Contains(errOut, "../evil.Q8_0.gguf") {
+		t.Errorf("stderr %q: want a warning naming the skipped file", errOut)
+	}
+	_, errOut, code = runOLM(t, "", "pull", "hf.co/olm-test/mixed-GGUF:Q8_0")
+	if code != 1 || !strings.Contains(errOut, "unsafe file name") {
+		t.Errorf("pulling the unsafe quant: exit %d, stderr %q", code, errOut)
 	}
 }

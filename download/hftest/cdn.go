@@ -1,9 +1,12 @@
 package hftest
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // serveCDN serves /repos/{sha256} with single-range support.
@@ -63,8 +66,46 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	h.mu.Lock()
+	rate := h.rate
+	h.inFlight++
+	h.maxInFlight = max(h.maxInFlight, h.inFlight)
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.inFlight--
+		h.mu.Unlock()
+	}()
 	fw := &faultWriter{h: h, w: w, r: r, fault: fault}
-	fw.Write(body)
+	if rate <= 0 {
+		fw.Write(body)
+		return
+	}
+	throttle(r.Context(), fw, body, rate)
+}
+
+// throttle writes body at rate bytes/s: small pieces, each sent once the
+// clock says it is due, so the rate holds over any stretch of the body.
+func throttle(ctx context.Context, w io.Writer, body []byte, rate int64) {
+	const piece = 64 << 10
+	start := time.Now()
+	for sent := 0; sent < len(body); {
+		due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		n := min(piece, len(body)-sent)
+		if _, err := w.Write(body[sent : sent+n]); err != nil {
+			return
+		}
+		sent += n
+	}
 }
 
 // SetRangeSupport(false) makes the CDN ignore Range on every request, as

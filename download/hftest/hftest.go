@@ -32,8 +32,12 @@ type Hub struct {
 	requests []Request
 	release  chan struct{} // closed by Release: stalled responses end
 	stalls   chan struct{}
-	noRange  bool // SetRangeSupport(false)
-	pageSize int  // SetTreePageSize; 0: one page
+	noRange  bool             // SetRangeSupport(false)
+	pageSize int              // SetTreePageSize; 0: one page
+	rate     int64            // SetRate: CDN bytes/s per response; 0: unlimited
+	sizes    map[string]int64 // SetLinkedSize: claimed sizes by repo+"\x00"+path
+
+	inFlight, maxInFlight int // CDN bodies being sent, and the most at once
 }
 
 type repo struct {
@@ -70,22 +74,57 @@ type Request struct {
 	Status        int // CDN only: the status it answered
 }
 
-// New starts a hub with both servers.
+// New starts a hub with both servers; it closes at test end.
 func New(t testing.TB) *Hub {
+	h := Start()
+	t.Cleanup(h.Close)
+	return h
+}
+
+// Start starts a hub outside a test (e.g. a manual benchmark's server);
+// Close stops it.
+func Start() *Hub {
 	h := &Hub{
 		repos:   map[string]*repo{},
 		blobs:   map[string]*File{},
+		sizes:   map[string]int64{},
 		release: make(chan struct{}),
 		stalls:  make(chan struct{}, 64),
 	}
 	h.API = httptest.NewServer(http.HandlerFunc(h.serveAPI))
 	h.CDN = httptest.NewServer(http.HandlerFunc(h.serveCDN))
-	t.Cleanup(func() {
-		h.Release()
-		h.API.Close()
-		h.CDN.Close()
-	})
 	return h
+}
+
+// Close ends stalled responses and stops both servers.
+func (h *Hub) Close() {
+	h.Release()
+	h.API.Close()
+	h.CDN.Close()
+}
+
+// SetRate limits every CDN response to bytesPerSec (0: unlimited), as a
+// CDN that caps each connection: more parallel ranges then mean more speed.
+func (h *Hub) SetRate(bytesPerSec int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rate = bytesPerSec
+}
+
+// SetLinkedSize makes the hub claim n bytes for repoName's path, in the
+// resolve headers (X-Linked-Size) and the tree listing, whatever it holds:
+// a hostile or broken hub.
+func (h *Hub) SetLinkedSize(repoName, path string, n int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sizes[repoName+"\x00"+path] = n
+}
+
+// MaxInFlight is the most CDN responses that were sending at once.
+func (h *Hub) MaxInFlight() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.maxInFlight
 }
 
 // URL is the hub endpoint (HF_ENDPOINT).
@@ -272,7 +311,7 @@ func (h *Hub) serveResolve(w http.ResponseWriter, r *http.Request, name, rev, pa
 	}
 	w.Header().Set("ETag", `"`+f.SHA256+`"`)
 	w.Header().Set("X-Linked-Etag", `"`+f.SHA256+`"`)
-	w.Header().Set("X-Linked-Size", strconv.Itoa(len(f.Data)))
+	w.Header().Set("X-Linked-Size", strconv.FormatInt(h.linkedSize(name, f), 10))
 	w.Header().Set("Location", h.CDN.URL+"/repos/"+f.SHA256+"?X-Amz-Signature=fake")
 	w.WriteHeader(http.StatusFound)
 }
@@ -288,16 +327,17 @@ func (h *Hub) serveModelAPI(w http.ResponseWriter, r *http.Request, rest string)
 	if rp == nil {
 		return
 	}
-	h.mu.Lock()
+	name := parts[0] + "/" + parts[1]
 	var entries []TreeEntry
-	for _, f := range rp.files {
+	for _, f := range rp.snapshotFiles(h) {
 		e := TreeEntry{Type: "file", Path: f.Path, Size: int64(len(f.Data)), OID: f.GitOID}
 		if f.LFS {
 			e.Size = 134 // the pointer file
-			e.LFS = &LFSInfo{OID: f.SHA256, Size: int64(len(f.Data)), PointerSize: 134}
+			e.LFS = &LFSInfo{OID: f.SHA256, Size: h.linkedSize(name, f), PointerSize: 134}
 		}
 		entries = append(entries, e)
 	}
+	h.mu.Lock()
 	entries = append(entries, rp.extra...)
 	commit := rp.commit
 	h.mu.Unlock()
@@ -329,4 +369,25 @@ func (h *Hub) serveModelAPI(w http.ResponseWriter, r *http.Request, rest string)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// snapshotFiles copies the file list under the lock.
+func (rp *repo) snapshotFiles(h *Hub) []*File {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*File, 0, len(rp.files))
+	for _, f := range rp.files {
+		out = append(out, f)
+	}
+	return out
+}
+
+// linkedSize is the size the hub claims for f (SetLinkedSize, else its length).
+func (h *Hub) linkedSize(repoName string, f *File) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n, ok := h.sizes[repoName+"\x00"+f.Path]; ok {
+		return n
+	}
+	return int64(len(f.Data))
 }
