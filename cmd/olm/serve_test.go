@@ -602,4 +602,3 @@ func rssBytes(t *testing.T) int64 {
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
-
