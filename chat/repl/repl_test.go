@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -325,5 +326,29 @@ func TestHistoryFile(t *testing.T) {
 	}
 	if _, err := HistoryFile(env()); err == nil {
 		t.Error("no OLM_HOME and no HOME: want an error")
+	}
+}
+
+// TestNoticesStartOnTheirOwnLine: with answers and notices on one terminal (the session's
+// notices too, as olm chat wires them), the context warning never trails an answer's text.
+func TestNoticesStartOnTheirOwnLine(t *testing.T) {
+	var term syncBuffer // stdout and stderr of one terminal
+	s, err := engine.NewSession(open(t, "tiny", llamaChatML, 256), engine.Settings{Params: greedy(2), Notice: &term})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := Run(context.Background(), Config{Session: s, In: lines(strings.Repeat("yes\n", 30)), Out: &term, Err: &term}); err != nil {
+		t.Fatal(err)
+	}
+	out := term.String()
+	warnings := regexp.MustCompile(`context \d+% full`).FindAllStringIndex(out, -1)
+	if len(warnings) == 0 {
+		t.Fatalf("no context warning in:\n%s", out)
+	}
+	for _, w := range warnings {
+		if i := w[0]; i > 0 && out[i-1] != '\n' {
+			t.Fatalf("a warning starts mid-line:\n%q", out[max(0, i-40):i+20])
+		}
 	}
 }
