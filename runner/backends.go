@@ -190,13 +190,14 @@ func loadBackends() {
 			C.free(unsafe.Pointer(cbase))
 		}
 		for _, lib := range libs {
-			takeLastError()
+			capt := captureErrors()
 			clib := C.CString(lib)
 			reg := C.ggml_backend_load(clib)
 			C.free(unsafe.Pointer(clib))
+			first := capt.done()
 			if reg == nil {
 				// "load_backend: failed to load P: P: file too short" -> "file too short"
-				why := strings.TrimPrefix(takeLastError(), "load_backend: failed to load "+lib+": ")
+				why := strings.TrimPrefix(first, "load_backend: failed to load "+lib+": ")
 				why = strings.TrimPrefix(why, lib+": ")
 				if why == "" {
 					why = "the library did not load (run with --verbose for the loader's messages)"

@@ -155,11 +155,12 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	if err := checkKVFits(o.Ctx, m.kvCacheBytes(o.Ctx, p.type_k, p.type_v), machineMemory()); err != nil {
 		return nil, err
 	}
-	takeLastError()
+	capt := captureErrors()
+	defer capt.done()
 	c := C.llama_init_from_model(m.m, p)
 	if c == nil {
 		releaseNow() // the backends the failed context had made
-		return nil, fmt.Errorf("new context: %s", contextFailure(takeLastError(), o.Ctx))
+		return nil, fmt.Errorf("new context: %s", contextFailure(capt.done(), o.Ctx))
 	}
 	pool := C.olm_threadpool_new(C.int(o.Threads))
 	pools := []*C.struct_ggml_threadpool{pool}
@@ -263,7 +264,7 @@ func decodeError(rc C.int) error {
 	case 2:
 		return fmt.Errorf("decode: aborted")
 	}
-	if msg := takeLastError(); msg != "" {
+	if msg := recentError(); msg != "" {
 		return fmt.Errorf("decode: %s (code %d)", msg, rc)
 	}
 	return fmt.Errorf("decode: llama.cpp error %d", rc)

@@ -114,14 +114,15 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	defer h.Delete()
 	C.olm_set_progress(&params, C.uintptr_t(h))
 
-	takeLastError()
+	capt := captureErrors()
+	defer capt.done()
 	m := C.llama_model_load_from_file(cpath, params)
 	releaseNow() // the load may have made and freed a backend for async uploads (CUDA)
 	if m == nil {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("load %s: %s", path, loadFailure(takeLastError()))
+		return nil, fmt.Errorf("load %s: %s", path, loadFailure(capt.done()))
 	}
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
 }

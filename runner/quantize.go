@@ -141,14 +141,15 @@ func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeR
 		}
 	})
 	defer untap()
-	takeLastError()
+	capt := captureErrors()
+	defer capt.done()
 	done := make(chan C.uint32_t, 1)
 	go func() { done <- C.llama_model_quantize(cin, ctmp, &p) }()
 	select {
 	case rc := <-done:
 		if rc != 0 {
 			os.Remove(tmp)
-			msg := oneLine(takeLastError())
+			msg := oneLine(capt.done())
 			if badShape != "" {
 				return res, fmt.Errorf("quantize %s to %s: %w: %s; the k-quants (Q6_K, Q5_K_M, Q4_K_M, ...) give such tensors another type instead",
 					in, o.Type.Name, ErrBlockSize, badShape)

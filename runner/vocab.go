@@ -28,10 +28,11 @@ func LoadVocab(ctx context.Context, path string) (*Model, error) {
 	params.n_gpu_layers = 0
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
-	takeLastError()
+	capt := captureErrors()
+	defer capt.done()
 	m := C.llama_model_load_from_file(cpath, params)
 	if m == nil {
-		return nil, fmt.Errorf("load %s: %s", path, loadFailure(takeLastError()))
+		return nil, fmt.Errorf("load %s: %s", path, loadFailure(capt.done()))
 	}
 	return &Model{m: m, vocab: C.llama_model_get_vocab(m), path: path}, nil
 }
