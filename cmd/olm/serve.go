@@ -38,7 +38,10 @@ type serveOptions struct {
 	origins   []string
 	pull      bool
 	drain     time.Duration
-	deps      func() (*modelDeps, error)
+	// headerTimeout bounds how long a client may take to send its headers (default 10 s):
+	// a client that trickles them cannot hold a connection forever.
+	headerTimeout time.Duration
+	deps          func() (*modelDeps, error)
 	// ready, when set, receives the address the server listens on (tests).
 	ready func(addr string)
 }
@@ -172,7 +175,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	// SIGTERM lets running answers finish.
 	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	if o.headerTimeout <= 0 {
+		o.headerTimeout = 10 * time.Second
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: o.headerTimeout, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return reqCtx }}
 	fmt.Fprintf(o.ios.Err, "olm serve: listening on http://%s (OpenAI API at /v1, ollama API at /api)\n", ln.Addr())
 	if o.ready != nil {

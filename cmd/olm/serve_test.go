@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -601,4 +602,26 @@ func rssBytes(t *testing.T) int64 {
 	f := strings.Fields(string(b))
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// TestServeSlowHeadersAreCut: a client that sends its headers slower than the timeout
+// loses the connection without an answer.
+func TestServeSlowHeadersAreCut(t *testing.T) {
+	s := startServe(t, func(o *serveOptions) { o.headerTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /v1/models HTTP/1.1\r\nHost: x\r\n")); err != nil { // no blank line: headers never end
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the server kept the connection: %v", err)
+	}
+	if strings.Contains(string(b), "200 OK") {
+		t.Fatalf("answered a request whose headers never ended: %q", b)
+	}
 }
