@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // runOLM runs the command line in process with buffers for stdio.
-func runOLM(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+func runOLM(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	ios := &ioStreams{In: strings.NewReader(stdin), Out: &out, Err: &errb}

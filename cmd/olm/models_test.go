@@ -28,7 +28,7 @@ const (
 
 // modelEnv points olm at endpoint and at empty caches: the one place model tests set
 // the environment, so no test sees the developer's caches or token.
-func modelEnv(t *testing.T, endpoint string) (hubCache, olmHome string) {
+func modelEnv(t testing.TB, endpoint string) (hubCache, olmHome string) {
 	t.Helper()
 	dir := t.TempDir()
 	hubCache, olmHome = filepath.Join(dir, "hub"), filepath.Join(dir, "olm")
@@ -48,7 +48,7 @@ func modelEnv(t *testing.T, endpoint string) (hubCache, olmHome string) {
 
 var tinyOnce = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(tinyModel) })
 
-func tinyBytes(t *testing.T) []byte {
+func tinyBytes(t testing.TB) []byte {
 	t.Helper()
 	b, err := tinyOnce()
 	if err != nil {
@@ -58,7 +58,7 @@ func tinyBytes(t *testing.T) []byte {
 }
 
 // fakeHub serves the tiny model as tinyRepo/tinyFile and as the catalog's tinyllama.
-func fakeHub(t *testing.T) (hub *hftest.Hub, hubCache, olmHome string) {
+func fakeHub(t testing.TB) (hub *hftest.Hub, hubCache, olmHome string) {
 	t.Helper()
 	hub = hftest.New(t)
 	hub.Add(tinyRepo, tinyFile, tinyBytes(t))
@@ -77,7 +77,7 @@ func runOLMContext(ctx context.Context, t *testing.T, stdin string, args ...stri
 }
 
 // mustRun runs a command that must succeed.
-func mustRun(t *testing.T, stdin string, args ...string) (stdout, stderr string) {
+func mustRun(t testing.TB, stdin string, args ...string) (stdout, stderr string) {
 	t.Helper()
 	out, errOut, code := runOLM(t, stdin, args...)
 	if code != 0 {

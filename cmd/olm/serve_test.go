@@ -34,7 +34,7 @@ type served struct {
 	done chan error
 }
 
-func startServe(t *testing.T, configure func(*serveOptions)) *served {
+func startServe(t testing.TB, configure func(*serveOptions)) *served {
 	t.Helper()
 	stories := realmodel.Stories260K(t)
 	hub, _, _ := fakeHub(t)
