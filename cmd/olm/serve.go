@@ -41,6 +41,7 @@ type serveOptions struct {
 	// headerTimeout bounds how long a client may take to send its headers (default 10 s):
 	// a client that trickles them cannot hold a connection forever.
 	headerTimeout time.Duration
+	memory        int64 // bytes models may take together (0: the machine's RAM); tests set it
 	deps          func() (*modelDeps, error)
 	// ready, when set, receives the address the server listens on (tests).
 	ready func(addr string)
@@ -160,7 +161,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	srv, err := server.New(server.Config{
 		Library: &library{d: d}, Slots: o.parallel, Ctx: o.ctx, Batch: o.batch, Threads: o.threads, GPULayers: o.gpuLayers,
-		MaxQueue: maxQueue, KeepAlive: o.keepAlive, Pull: o.pull, APIKey: o.apiKey, Origins: o.origins,
+		MaxQueue: maxQueue, KeepAlive: o.keepAlive, Pull: o.pull, Memory: o.memory, APIKey: o.apiKey, Origins: o.origins,
 		Version: runner.Version, Logger: newLogger(o.ios.Err, true), Preload: o.preload,
 	})
 	if err != nil {

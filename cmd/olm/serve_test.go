@@ -23,7 +23,9 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/internal/realmodel"
+	"github.com/olm-dev/olm/models"
 )
 
 // served is an olm serve running in this test process, on a loopback port of its own,
@@ -623,5 +625,88 @@ func TestServeSlowHeadersAreCut(t *testing.T) {
 	}
 	if strings.Contains(string(b), "200 OK") {
 		t.Fatalf("answered a request whose headers never ended: %q", b)
+	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func running(t *testing.T, s *served) []string {
+	t.Helper()
+	resp, err := http.Get(s.url + "/api/ps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ps struct {
+		Models []struct{ Name string } `json:"models"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range ps.Models {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// TestServePullIsOptIn: a model not on this machine is a 404 that says how to get it;
+// with --pull the request pulls it from the hub and answers.
+func TestServePullIsOptIn(t *testing.T) {
+	s := startServe(t, nil)
+	code, body := post(t, s.url+"/api/generate", `{"model":"`+tinyName+`","prompt":"hi","stream":false,"options":{"num_predict":2}}`)
+	if code != 404 || !strings.Contains(body, "olm pull") || !strings.Contains(body, "--pull") {
+		t.Fatalf("without --pull: %d %s", code, body)
+	}
+	s.stop()
+	<-s.done
+	s.done <- nil // the cleanup's wait
+	p := startServe(t, func(o *serveOptions) { o.pull = true })
+	code, body = post(t, p.url+"/api/generate", `{"model":"`+tinyName+`","prompt":"hi","raw":true,"stream":false,"options":{"num_predict":2}}`)
+	if code != 200 || !strings.Contains(body, `"eval_count":2`) {
+		t.Fatalf("with --pull: %d %s", code, body)
+	}
+}
+
+// TestServeKeepAliveAndMemoryBudget: keep_alive 0 unloads after the answer; with room for
+// one model only, loading a second unloads the idle first.
+func TestServeKeepAliveAndMemoryBudget(t *testing.T) {
+	size := func(path string) int64 {
+		info, err := models.Inspect(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Memory(engine.DefaultContext(info.ContextLength) * 4).Total
+	}
+	stories := realmodel.Stories260K(t)
+	budget := max(size(stories), size(tinyModel)) + 1
+	s := startServe(t, func(o *serveOptions) { o.memory = budget })
+	mustRun(t, "", "import", tinyModel, "--name", "tiny")
+	ask := func(model, extra string) {
+		t.Helper()
+		if code, body := post(t, s.url+"/api/generate", `{"model":"`+model+`","prompt":"Once","raw":true,"stream":false,"options":{"num_predict":2}`+extra+`}`); code != 200 {
+			t.Fatalf("%s: %d %s", model, code, body)
+		}
+	}
+	ask("stories", "")
+	if got := running(t, s); strings.Join(got, ",") != "stories" {
+		t.Fatalf("running %v", got)
+	}
+	ask("tiny", "") // no room for both: stories, idle, goes
+	if got := running(t, s); strings.Join(got, ",") != "tiny" {
+		t.Fatalf("after loading tiny in a one-model budget: running %v", got)
+	}
+	ask("tiny", `,"keep_alive":0`)
+	if got := running(t, s); len(got) != 0 {
+		t.Fatalf("keep_alive 0 left %v loaded", got)
 	}
 }
