@@ -209,6 +209,10 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func([]byte) er
 			s.cancel()
 			e.wake()
 			cancelled = nil
+		case <-e.done: // the scheduler has exited (Close): whatever it had is ended
+			if _, done := s.take(nil); !done {
+				return s.res, ErrClosed
+			}
 		}
 		var done bool
 		buf, done = s.take(buf[:0])

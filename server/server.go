@@ -65,7 +65,7 @@ type PullProgress struct {
 // Library errors the server maps to HTTP statuses.
 var (
 	ErrUnknownModel = models.ErrUnknownModel // 404; the error's text says what was meant
-	ErrNotPulled    = errors.New("model not pulled")
+	ErrNotPulled    = models.ErrNotPulled
 )
 
 // Config sets up a server. Zero values take the defaults named.

@@ -96,22 +96,6 @@ func (h splitHub) Fetch(ctx context.Context, r download.Remote, dst string, opts
 	return h.data.Fetch(ctx, r, dst, opts)
 }
 
-// localFiles returns the files of ref when every one is on this machine.
-func localFiles(st models.Store, ref models.Ref) ([]string, bool) {
-	if !ref.Remote() {
-		return []string{ref.Path}, true
-	}
-	var paths []string
-	for _, f := range ref.Files {
-		p, err := st.Lookup(ref.Repo, ref.Revision, f)
-		if err != nil {
-			return nil, false
-		}
-		paths = append(paths, p)
-	}
-	return paths, len(paths) > 0
-}
-
 // hintError replaces an error's text with one line that says what to do, keeping the
 // cause for errors.Is.
 type hintError struct {

@@ -29,26 +29,28 @@ func resolveModel(ctx context.Context, ios *ioStreams, name string) (resolvedMod
 }
 
 func resolveWith(ctx context.Context, ios *ioStreams, d *modelDeps, name string) (resolvedModel, error) {
-	ref, err := d.resolver().Resolve(ctx, name)
-	if err != nil {
-		return resolvedModel{}, d.explainHubError(name, err)
-	}
-	paths, ok := localFiles(d.Env.Store(), ref)
-	if !ok {
-		// Already-pulled models never touch the network; missing ones are pulled as
-		// `olm pull` would, so a first `olm run mistral` just works.
-		if d.Client.Offline {
-			return resolvedModel{}, d.explainHubError(ref.Name, download.ErrOffline)
-		}
-		prog := newPullProgress(ios.Err, progressMode(ios, false, false))
+	// Already-pulled models never touch the network; missing ones are pulled as `olm pull`
+	// would, so a first `olm run mistral` just works.
+	var prog *pullProgress
+	onPull := func(ref models.Ref) models.Progress {
+		prog = newPullProgress(ios.Err, progressMode(ios, false, false))
 		prog.header = fmt.Sprintf("pulling %s: not on this machine yet", ref.Name)
-		pulled, err := models.Pull(ctx, d.Env.Store(), ref, d.hub(), prog.Event)
-		if err != nil {
-			return resolvedModel{}, pullFailed(ios, d, ref.Name, "the same command", prog, err)
-		}
-		paths = pulled.Paths
+		return prog.Event
 	}
-	rm := resolvedModel{Path: paths[0], Name: ref.Name}
+	found, err := models.Ensure(ctx, d.resolver(), d.Env.Store(), d.hub(), name, !d.Client.Offline, onPull)
+	ref := found.Ref
+	switch {
+	case errors.Is(err, models.ErrNotPulled): // offline
+		return resolvedModel{}, d.explainHubError(ref.Name, download.ErrOffline)
+	case err != nil && ref.Name == "":
+		return resolvedModel{}, d.explainHubError(name, err)
+	case err != nil:
+		if prog == nil {
+			prog = newPullProgress(ios.Err, progressMode(ios, false, false))
+		}
+		return resolvedModel{}, pullFailed(ios, d, ref.Name, "the same command", prog, err)
+	}
+	rm := resolvedModel{Path: found.Paths[0], Name: ref.Name}
 	if ref.Source == models.SourceFile {
 		rm.Name = name // the path as typed reads better than its absolute form
 	}

@@ -216,23 +216,17 @@ func runServe(ctx context.Context, o *serveOptions) error {
 type library struct{ d *modelDeps }
 
 func (l *library) Resolve(ctx context.Context, name string, pull bool) (server.Resolved, error) {
-	ref, err := l.d.resolver().Resolve(ctx, name)
-	if err != nil {
+	found, err := models.Ensure(ctx, l.d.resolver(), l.d.Env.Store(), l.d.hub(), name, pull, nil)
+	ref := found.Ref
+	switch {
+	case errors.Is(err, models.ErrNotPulled):
+		return server.Resolved{}, fmt.Errorf("%w: pull it (olm pull %s, or POST /api/pull), or start olm serve with --pull", err, ref.Name)
+	case err != nil && ref.Name != "":
+		return server.Resolved{}, l.d.explainHubError(ref.Name, err)
+	case err != nil:
 		return server.Resolved{}, err
 	}
-	paths, ok := localFiles(l.d.Env.Store(), ref)
-	if !ok {
-		if !pull {
-			return server.Resolved{}, fmt.Errorf("%w: %s is not on this machine: pull it (olm pull %s, or POST /api/pull), or start olm serve with --pull",
-				server.ErrNotPulled, ref.Name, ref.Name)
-		}
-		pulled, err := models.Pull(ctx, l.d.Env.Store(), ref, l.d.hub(), nil)
-		if err != nil {
-			return server.Resolved{}, l.d.explainHubError(ref.Name, err)
-		}
-		paths = pulled.Paths
-	}
-	r := server.Resolved{Name: ref.Name, Path: paths[0]}
+	r := server.Resolved{Name: ref.Name, Path: found.Paths[0]}
 	if ref.Source == models.SourceFile {
 		r.Name = name
 	}
@@ -287,7 +281,7 @@ func (l *library) Delete(name string) error {
 	}
 	_, err = models.Remove(l.d.Env, ref)
 	if errors.Is(err, models.ErrNotLocal) {
-		return fmt.Errorf("%w: %s is not downloaded", server.ErrNotPulled, ref.Name)
+		return fmt.Errorf("%w: %s is not downloaded", models.ErrNotPulled, ref.Name)
 	}
 	return err
 }

@@ -73,7 +73,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 		return d.explainHubError(o.name, err)
 	}
 	var info models.Info
-	paths, local := localFiles(d.Env.Store(), ref)
+	paths, local := models.LocalFiles(d.Env.Store(), ref)
 	switch {
 	case local:
 		if info, err = models.Inspect(paths[0]); err != nil {
