@@ -167,3 +167,34 @@ func TestBenchSyntheticChecksRAMAndDisk(t *testing.T) {
 		t.Fatalf("refused syntheses left %d files", len(entries))
 	}
 }
+
+// TestBenchParallel: --parallel prints llama-batched-bench's fields, one row per sequence
+// count, with every time and speed measured.
+func TestBenchParallel(t *testing.T) {
+	out, errOut, code := runOLM(t, "", "bench", tinyModel, "--parallel", "1,3", "-p", "8", "-n", "4", "-r", "1", "-t", "1", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(rows) != 2 || rows[0]["pl"] != 1.0 || rows[1]["pl"] != 3.0 {
+		t.Fatalf("rows %v", rows)
+	}
+	for _, r := range rows {
+		for _, f := range []string{"t_pp", "speed_pp", "t_tg", "speed_tg", "t", "speed"} {
+			if v, ok := r[f].(float64); !ok || v <= 0 {
+				t.Errorf("row pl=%v: %s = %v", r["pl"], f, r[f])
+			}
+		}
+		if r["n_kv"] != r["pl"].(float64)*12 {
+			t.Errorf("n_kv %v for pl %v", r["n_kv"], r["pl"])
+		}
+	}
+	md, _, code := runOLM(t, "", "bench", tinyModel, "--parallel", "2", "-p", "8", "-n", "4", "-r", "1", "-t", "1")
+	if code != 0 || !strings.Contains(md, "S_TG t/s") || !strings.Contains(md, "|      8 |      4 |    2 |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+	mustFail(t, []string{"bench", tinyModel, "--parallel", "2", "--pg", "8,4"}, "--parallel", "--pg")
+}
