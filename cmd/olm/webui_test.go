@@ -178,7 +178,7 @@ func TestWebUI(t *testing.T) {
 	// A long context, so that the answer the Stop test cuts is still running when it does.
 	s := startServe(t, func(o *serveOptions) { o.ctx = 4096 })
 
-	t.Run("plain answer for non-browsers", func(t *testing.T) {
+	t.Run("who gets the page, and whose calls it may make", func(t *testing.T) {
 		get := func(method, accept string) (int, string, http.Header) {
 			req, _ := http.NewRequest(method, s.url+"/", nil)
 			if accept != "" {
@@ -202,6 +202,28 @@ func TestWebUI(t *testing.T) {
 		}
 		if code, body, _ := get("HEAD", "text/html"); code != 200 || body != "" {
 			t.Fatalf("HEAD / for a browser: %d %q", code, body)
+		}
+		// The page opened from another machine (--host 0.0.0.0) calls the API of the server
+		// it came from: same origin, by IP. A DNS name could be another site rebound here.
+		for _, c := range []struct {
+			origin, host string
+			status       int
+		}{
+			{"http://192.0.2.7:11435", "192.0.2.7:11435", 200},
+			{"http://192.0.2.8:11435", "192.0.2.7:11435", 403},
+			{"http://evil.example:11435", "evil.example:11435", 403},
+		} {
+			req, _ := http.NewRequest("GET", s.url+"/v1/models", nil)
+			req.Host = c.host
+			req.Header.Set("Origin", c.origin)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Errorf("Origin %s to Host %s: %d, want %d", c.origin, c.host, resp.StatusCode, c.status)
+			}
 		}
 	})
 
@@ -287,7 +309,7 @@ func TestWebUI(t *testing.T) {
 		stats := evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`)
 		text := evalJS[string](t, tb, lastAnswer+`.querySelector(".content").textContent`)
 		if !strings.HasPrefix(stats, "stopped") || text == "" {
-			t.Fatalf("after Stop: stats %q, text %q", stats, text)
+			t.Fatalf("after Stop: stats %q, text %.200q", stats, text)
 		}
 		if errs := tb.consoleErrors(false); len(errs) > 0 {
 			t.Errorf("page errors: %q", errs)
@@ -458,4 +480,56 @@ func (f *fakeChat) answer(fn func(w http.ResponseWriter)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fn = fn
+}
+
+// TestWebUIAPIKey: against olm serve --api-key the page loads without the key, asks for it
+// once (again when it is refused), keeps it, and sends it.
+func TestWebUIAPIKey(t *testing.T) {
+	browser := newBrowser(t)
+	s := startServe(t, func(o *serveOptions) { o.apiKey = "sekrit" })
+	for _, c := range []struct {
+		path, accept string
+		status       int
+	}{
+		{"/", "text/html", 200},          // the page holds no data
+		{"/webui/app.js", "", 200},       // nor do its files
+		{"/", "", 401},                   // the plain answer stays behind the key, as before
+		{"/webui/secret.txt", "", 401},   // only the page's own files are open
+		{"/v1/models", "text/html", 401}, // and the API is not
+	} {
+		req, _ := http.NewRequest("GET", s.url+c.path, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("GET %s (Accept %q) without the key: %d, want %d", c.path, c.accept, resp.StatusCode, c.status)
+		}
+	}
+
+	tb := newTab(t, browser)
+	tb.do(t, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.ID("api-key")),
+		chromedp.SetValue(chromedp.ID("api-key"), "wrong"), chromedp.Click(chromedp.ID("key-save")),
+		poll(`!document.getElementById("key-dialog").hidden && document.getElementById("key-message").textContent.includes("refused")`),
+		chromedp.SetValue(chromedp.ID("api-key"), "sekrit"), chromedp.Click(chromedp.ID("key-save")),
+		poll(pageReady), chromedp.WaitNotVisible(chromedp.ID("key-dialog")))
+	tb.ask(t, "stories", "Once upon a time", 8)
+	if stats := evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`); !strings.Contains(stats, "8 tokens") {
+		t.Fatalf("answer with the key: stats %q", stats)
+	}
+	// Kept: a reload asks no more.
+	tb.do(t, chromedp.Reload(), poll(pageReady))
+	if shown := evalJS[bool](t, tb, `!document.getElementById("key-dialog").hidden`); shown {
+		t.Fatal("the key was asked for again after a reload")
+	}
+	if key := evalJS[string](t, tb, `JSON.parse(localStorage.getItem("olm.apiKey"))`); key != "sekrit" {
+		t.Fatalf("stored key %q", key)
+	}
+	if errs := tb.consoleErrors(false); len(errs) > 0 {
+		t.Errorf("page errors: %q", errs)
+	}
 }
