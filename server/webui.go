@@ -46,11 +46,11 @@ func isPublic(r *http.Request) bool {
 // pageOr serves the page to browsers and hands other requests for / to next.
 func pageOr(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept") // one URL, two answers
 		if !wantsPage(r) {
 			next(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept")
 		servePageFile(w, r, "index.html", "text/html; charset=utf-8")
 	}
 }
