@@ -388,9 +388,11 @@ func TestWebUI(t *testing.T) {
 			t.Fatalf("loading the cut model: %d %+v", resp.StatusCode, apiErr)
 		}
 		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady), poll(`[...document.querySelectorAll("#model option")].some(o => o.value === "broken")`))
-		if got := sendAndWaitBanner("broken"); !strings.Contains(got, apiErr.Error.Message) {
+		got := sendAndWaitBanner("broken")
+		if !strings.Contains(got, apiErr.Error.Message) {
 			t.Fatalf("banner %q lacks the API's message %q", got, apiErr.Error.Message)
 		}
+		t.Logf("a model that fails to load: the page says %q", got)
 		// Nothing was answered: the turn is taken back and the text is in the input again.
 		if n := evalJS[int](t, tb, `document.querySelectorAll("#messages .msg").length`); n != 0 {
 			t.Errorf("%d messages left after a failed turn", n)
@@ -411,6 +413,7 @@ func TestWebUI(t *testing.T) {
 		if got := evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`); !strings.Contains(got, "cut off by an error") {
 			t.Errorf("answer cut by an error: stats %q", got)
 		}
+		screenshot(t, tb, "webui-error.png")
 
 		// The server goes away.
 		fake.Close()
@@ -515,6 +518,9 @@ func TestWebUIAPIKey(t *testing.T) {
 	tb.do(t, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.ID("api-key")),
 		chromedp.SetValue(chromedp.ID("api-key"), "wrong"), chromedp.Click(chromedp.ID("key-save")),
 		poll(`!document.getElementById("key-dialog").hidden && document.getElementById("key-message").textContent.includes("refused")`),
+	)
+	screenshot(t, tb, "webui-key.png")
+	tb.do(t,
 		chromedp.SetValue(chromedp.ID("api-key"), "sekrit"), chromedp.Click(chromedp.ID("key-save")),
 		poll(pageReady), chromedp.WaitNotVisible(chromedp.ID("key-dialog")))
 	tb.ask(t, "stories", "Once upon a time", 8)
