@@ -183,8 +183,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/pull", s.ollamaPull)
 	m.HandleFunc("DELETE /api/delete", s.ollamaDelete)
 	m.HandleFunc("GET /api/version", s.ollamaVersion)
-	m.HandleFunc("GET /{$}", s.root)
-	m.HandleFunc("HEAD /{$}", s.root)
+	m.HandleFunc("GET /{$}", pageOr(s.root)) // browsers get the chat page (webui.go)
+	m.HandleFunc("HEAD /{$}", pageOr(s.root))
+	m.HandleFunc("GET /webui/{file}", serveWebUIAsset)
 	s.mux = m
 }
 
@@ -213,7 +214,7 @@ func (s *Server) Handler() http.Handler {
 			rec.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if r.URL.Path != "/health" && !s.authorized(r) {
+		if !isPublic(r) && !s.authorized(r) {
 			writeAuthError(rec, r)
 			return
 		}
@@ -235,7 +236,7 @@ func (s *Server) authorized(r *http.Request) bool {
 // origin is refused with 403, as a model server on a LAN should.
 func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin == "" || sameOrigin(r, origin) {
 		return true
 	}
 	if !s.originAllowed(origin) {
