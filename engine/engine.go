@@ -189,7 +189,7 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func([]byte) er
 	if len(req.Prompt) > e.opts.SlotCtx {
 		return Result{}, &ContextError{Tokens: len(req.Prompt), Ctx: e.opts.SlotCtx}
 	}
-	smpl, err := runner.NewSampler(req.Sampling)
+	smpl, err := runner.NewSamplerFor(e.model, req.Sampling)
 	if err != nil {
 		return Result{}, err
 	}

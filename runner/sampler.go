@@ -1,11 +1,19 @@
 package runner
 
-// #include "llama.h"
+/*
+#include <stdlib.h>
+#include "llama.h"
+#include "utf8guard.h"
+*/
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"sync"
+	"unsafe"
 )
 
 // SamplingParams choose the next token. The zero value is not useful; start from
@@ -20,6 +28,11 @@ type SamplingParams struct {
 	FreqPenalty   float64
 	PresPenalty   float64
 	Seed          int64 // < 0: random
+
+	// Grammar, GBNF text, restricts every token to those that keep the answer a sentence of
+	// it ("": unconstrained). GrammarRoot is its start rule ("": "root").
+	Grammar     string
+	GrammarRoot string
 }
 
 // DefaultSampling mirrors llama.cpp's common defaults.
@@ -50,27 +63,71 @@ func (p SamplingParams) Validate() error {
 
 // Sampler is a llama.cpp sampler chain. Close frees it.
 type Sampler struct {
-	s      *C.struct_llama_sampler
-	params SamplingParams
+	s       *C.struct_llama_sampler
+	params  SamplingParams
+	nFixed  int // leading samplers (grammar, UTF-8 guard) that see only generated tokens
 }
 
-// NewSampler builds the chain: penalties, top-k, top-p, min-p, temperature, then a seeded
-// draw (or greedy when Temp <= 0), the order llama.cpp's own tools use.
+// GrammarError is a grammar llama.cpp's parser refused.
+type GrammarError struct {
+	Reason string // llama.cpp's words
+}
+
+func (e *GrammarError) Error() string { return "grammar: " + e.Reason }
+
+// errGrammarNeedsModel: the grammar sampler needs the vocabulary to know each token's text.
+var errGrammarNeedsModel = errors.New("sampler: a grammar needs the model's vocabulary (use NewSamplerFor)")
+
+// NewSampler builds a chain without a grammar: penalties, top-k, top-p, min-p, temperature,
+// then a seeded draw (or greedy when Temp <= 0), the order llama.cpp's own tools use.
 func NewSampler(p SamplingParams) (*Sampler, error) {
+	if p.Grammar != "" {
+		return nil, errGrammarNeedsModel
+	}
+	return NewSamplerFor(nil, p)
+}
+
+// NewSamplerFor builds the chain for model m. With a grammar, the grammar sampler comes
+// first, where llama.cpp's common sampler puts it: it masks the tokens the grammar does not
+// allow before any other sampler sees the candidates. An invalid grammar is a *GrammarError.
+func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	initBackend()
+	var gs *C.struct_llama_sampler
+	if p.Grammar != "" {
+		if m == nil {
+			return nil, errGrammarNeedsModel
+		}
+		var err error
+		if gs, err = newGrammar(m, p.Grammar, p.GrammarRoot); err != nil {
+			return nil, err
+		}
+	}
 	cp := C.llama_sampler_chain_default_params()
 	cp.no_perf = true
 	chain := C.llama_sampler_chain_init(cp)
 	add := func(s *C.struct_llama_sampler) { C.llama_sampler_chain_add(chain, s) }
+	nFixed := 0
+	if gs != nil {
+		add(gs)
+		nFixed++
+		// llama.cpp's grammar decodes UTF-8 leniently; the guard keeps byte-fallback tokens
+		// from spelling bytes that are no text (utf8guard.h).
+		if t := m.utf8Table(); t != nil {
+			if g := C.olm_utf8_guard_init(t); g != nil {
+				add(g)
+				nFixed++
+			}
+		}
+	}
 	if p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0 {
 		add(C.llama_sampler_init_penalties(C.int32_t(p.RepeatLastN), C.float(p.RepeatPenalty), C.float(p.FreqPenalty), C.float(p.PresPenalty)))
 	}
 	if p.Temp <= 0 {
 		add(C.llama_sampler_init_greedy())
-		return &Sampler{s: chain, params: p}, nil
+		return &Sampler{s: chain, params: p, nFixed: nFixed}, nil
 	}
 	if p.TopK > 0 {
 		add(C.llama_sampler_init_top_k(C.int32_t(p.TopK)))
@@ -87,7 +144,35 @@ func NewSampler(p SamplingParams) (*Sampler, error) {
 		seed = C.uint32_t(p.Seed)
 	}
 	add(C.llama_sampler_init_dist(seed))
-	return &Sampler{s: chain, params: p}, nil
+	return &Sampler{s: chain, params: p, nFixed: nFixed}, nil
+}
+
+// grammarMu keeps the parse and the read of its error together: llama.cpp reports why a
+// grammar failed only in the process-wide log.
+var grammarMu sync.Mutex
+
+func newGrammar(m *Model, text, root string) (*C.struct_llama_sampler, error) {
+	if root == "" {
+		root = "root"
+	}
+	if strings.IndexByte(text, 0) >= 0 || strings.IndexByte(root, 0) >= 0 {
+		return nil, &GrammarError{Reason: "contains a NUL byte"}
+	}
+	ct, cr := C.CString(text), C.CString(root)
+	defer C.free(unsafe.Pointer(ct))
+	defer C.free(unsafe.Pointer(cr))
+	grammarMu.Lock()
+	defer grammarMu.Unlock()
+	takeLastError()
+	gs := C.llama_sampler_init_grammar(m.vocab, ct, cr)
+	if gs == nil {
+		why := takeLastError()
+		if why == "" {
+			why = "llama.cpp could not parse it"
+		}
+		return nil, &GrammarError{Reason: why}
+	}
+	return gs, nil
 }
 
 // Params are the parameters the chain was built with.
@@ -97,8 +182,16 @@ func (s *Sampler) Params() SamplingParams { return s.params }
 func (s *Sampler) Reset() { C.llama_sampler_reset(s.s) }
 
 // Accept records a token the sampler did not draw itself (a prompt token), so that
-// penalties see it.
-func (s *Sampler) Accept(t Token) { C.llama_sampler_accept(s.s, C.llama_token(t)) }
+// penalties see it. The grammar never sees it: it constrains the answer, not the prompt.
+func (s *Sampler) Accept(t Token) {
+	if s.nFixed == 0 {
+		C.llama_sampler_accept(s.s, C.llama_token(t))
+		return
+	}
+	for i := s.nFixed; i < int(C.llama_sampler_chain_n(s.s)); i++ {
+		C.llama_sampler_accept(C.llama_sampler_chain_get(s.s, C.int32_t(i)), C.llama_token(t))
+	}
+}
 
 // Close frees the chain. Safe to call twice.
 func (s *Sampler) Close() {
@@ -126,4 +219,15 @@ func (s *Sampler) Prime(prompt []Token) {
 func (s *Sampler) hasPenalties() bool {
 	p := s.params
 	return p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0
+}
+
+type utf8Cache struct {
+	once  sync.Once
+	table *C.struct_olm_utf8_table
+}
+
+// utf8Table is built on first use and freed with the model.
+func (m *Model) utf8Table() *C.struct_olm_utf8_table {
+	m.utf8.once.Do(func() { m.utf8.table = C.olm_utf8_table_new(m.vocab) })
+	return m.utf8.table
 }
