@@ -63,9 +63,9 @@ func (p SamplingParams) Validate() error {
 
 // Sampler is a llama.cpp sampler chain. Close frees it.
 type Sampler struct {
-	s       *C.struct_llama_sampler
-	params  SamplingParams
-	nFixed  int // leading samplers (grammar, UTF-8 guard) that see only generated tokens
+	s      *C.struct_llama_sampler
+	params SamplingParams
+	nFixed int // leading samplers (grammar, UTF-8 guard) that see only generated tokens
 }
 
 // GrammarError is a grammar llama.cpp's parser refused.
