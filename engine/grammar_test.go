@@ -165,14 +165,26 @@ func TestJSONObjectGrammar(t *testing.T) {
 func TestInvalidGrammar(t *testing.T) {
 	m := storiesModel(t)
 	e := newTestEngine(t, m, Options{SlotCtx: 64})
-	for _, g := range []string{`root ::= "a" undefined-rule`, `root ::= "unterminated`, `other ::= "x"`} {
+	for _, c := range []struct{ g, want string }{
+		{`root ::= "a" undefined-rule`, "undefined rule 'undefined-rule'"},
+		{`root ::= "unterminated`, "unexpected end of input"},
+		{`root ::= ("a"`, "expecting ')'"},
+		{`other ::= "x"`, "no rule 'root'"},
+		{`root ::= root "a"`, "left recursion"},
+	} {
 		p := greedySampling()
-		p.Grammar = g
+		p.Grammar = c.g
 		_, err := e.Generate(context.Background(), Request{Prompt: tokenize(t, m, "Once"), Sampling: p}, func([]byte) error { return nil })
 		var ge *runner.GrammarError
-		if !errors.As(err, &ge) || ge.Reason == "" || strings.Contains(err.Error(), "\n") {
-			t.Errorf("grammar %q: error %v, want a one-line *runner.GrammarError", g, err)
+		if !errors.As(err, &ge) || !strings.Contains(ge.Reason, c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("grammar %q: error %v, want a one-line *runner.GrammarError saying %q", c.g, err, c.want)
 		}
+	}
+	// A start rule that does not exist would make llama.cpp throw through its C API.
+	p := greedySampling()
+	p.Grammar, p.GrammarRoot = `root ::= "a"`, "missing"
+	if _, err := e.Generate(context.Background(), Request{Prompt: tokenize(t, m, "Once"), Sampling: p}, func([]byte) error { return nil }); err == nil || !strings.Contains(err.Error(), "no rule 'missing'") {
+		t.Errorf("missing start rule: error %v", err)
 	}
 	// The engine still serves requests afterwards.
 	if text, _ := gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: greedySampling(), MaxTokens: 4}); text == "" {

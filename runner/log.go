@@ -52,6 +52,15 @@ func takeLastError() string {
 	return e
 }
 
+// takePartialLog returns and clears text llama.cpp logged without ending the line.
+func takePartialLog() string {
+	logState.Lock()
+	defer logState.Unlock()
+	s := strings.TrimSpace(logState.partial.String())
+	logState.partial.Reset()
+	return s
+}
+
 //export olmLog
 func olmLog(level C.int, text *C.char, _ unsafe.Pointer) {
 	msg := C.GoString(text)

@@ -4,6 +4,8 @@ package runner
 #include <stdlib.h>
 #include "llama.h"
 #include "utf8guard.h"
+
+char *olm_grammar_check(const char *src, const char *root, const struct llama_vocab *vocab);
 */
 import "C"
 
@@ -161,6 +163,11 @@ func newGrammar(m *Model, text, root string) (*C.struct_llama_sampler, error) {
 	ct, cr := C.CString(text), C.CString(root)
 	defer C.free(unsafe.Pointer(ct))
 	defer C.free(unsafe.Pointer(cr))
+	if why := C.olm_grammar_check(ct, cr, m.vocab); why != nil {
+		msg := C.GoString(why)
+		C.free(unsafe.Pointer(why))
+		return nil, &GrammarError{Reason: shortReason(msg)}
+	}
 	grammarMu.Lock()
 	defer grammarMu.Unlock()
 	takeLastError()
@@ -168,11 +175,28 @@ func newGrammar(m *Model, text, root string) (*C.struct_llama_sampler, error) {
 	if gs == nil {
 		why := takeLastError()
 		if why == "" {
+			// The left-recursion error is logged without a newline, so it waits in the
+			// log's line buffer.
+			why = takePartialLog()
+		}
+		if why == "" {
 			why = "llama.cpp could not parse it"
 		}
-		return nil, &GrammarError{Reason: why}
+		return nil, &GrammarError{Reason: strings.TrimPrefix(why, "llama_grammar_init_impl: ")}
 	}
 	return gs, nil
+}
+
+// shortReason shortens the parser's messages, which quote the rest of the grammar ("expecting
+// name at ..."), to one line of readable length.
+func shortReason(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
 }
 
 // Params are the parameters the chain was built with.
