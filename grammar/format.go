@@ -81,3 +81,34 @@ func FromResponseFormat(rf *ResponseFormat) (Grammar, error) {
 	}
 	return Grammar{}, fmt.Errorf("response_format type %q: must be text, json_object or json_schema", rf.Type)
 }
+
+// Framed is a grammar for prefix, a JSON value valid against schema, and suffix, one to
+// max times, separated by a newline (tool calls: tools.Constraint gives the pieces).
+func Framed(prefix string, schema []byte, suffix string, max int) (Grammar, error) {
+	g, err := FromJSONSchema(schema)
+	if err != nil {
+		return Grammar{}, err
+	}
+	var b strings.Builder
+	b.WriteString(g.Text)
+	b.WriteString("olm-frame ::= ")
+	if prefix != "" {
+		b.WriteString(literal(prefix) + " ")
+	}
+	b.WriteString("root")
+	if suffix != "" {
+		b.WriteString(" " + literal(suffix))
+	}
+	b.WriteString("\nolm-framed ::= olm-frame")
+	if max > 1 {
+		fmt.Fprintf(&b, ` ("\n" olm-frame){0,%d}`, max-1)
+	}
+	b.WriteString("\n")
+	return Grammar{Text: b.String(), Root: "olm-framed"}, nil
+}
+
+// literal quotes s as a GBNF string.
+func literal(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
