@@ -95,7 +95,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-
 // streamAll feeds the answer in pieces of n bytes and gathers what the events say.
 func streamAll(t *testing.T, f Family, answer string, n int) (text string, calls []template.ToolCall, events []Event, err error) {
 	t.Helper()
@@ -225,10 +224,10 @@ func TestParseTools(t *testing.T) {
 		t.Fatalf("%+v %v %v", list, values, err)
 	}
 	for raw, want := range map[string]string{
-		`[{"type":"retrieval"}]`: "only \"function\"",
-		`[{"function":{"name":"has space"}}]`: "function name",
+		`[{"type":"retrieval"}]`:                                "only \"function\"",
+		`[{"function":{"name":"has space"}}]`:                   "function name",
 		`[{"function":{"name":"f"}},{"function":{"name":"f"}}]`: "twice",
-		`[{"function":{"name":"f","parameters":"x"}}]`: "JSON Schema object",
+		`[{"function":{"name":"f","parameters":"x"}}]`:          "JSON Schema object",
 		`{"a":1}`: "tools",
 	} {
 		if _, _, err := ParseTools(json.RawMessage(raw)); err == nil || !strings.Contains(err.Error(), want) {
