@@ -32,7 +32,8 @@ type Options struct {
 // DefaultMaxQueue is the admission queue's bound when Options leave it 0.
 const DefaultMaxQueue = 64
 
-// Request is one generation.
+// Request is one generation. Sampling.Grammar (GBNF, e.g. from the grammar package)
+// constrains the answer; the grammar runs inside the same batched sampling call.
 type Request struct {
 	Prompt    []runner.Token
 	Sampling  runner.SamplingParams

@@ -4,6 +4,7 @@ package runner
 #include <stdlib.h>
 #include "llama.h"
 #include "utf8guard.h"
+#include "lazygrammar.h"
 
 char *olm_grammar_check(const char *src, const char *root, const struct llama_vocab *vocab);
 */
@@ -67,7 +68,7 @@ func (p SamplingParams) Validate() error {
 type Sampler struct {
 	s      *C.struct_llama_sampler
 	params SamplingParams
-	nFixed int // leading samplers (grammar, UTF-8 guard) that see only generated tokens
+	rest   *C.struct_llama_sampler // with a grammar: the drawing chain inside s, which sees prompt tokens
 }
 
 // GrammarError is a grammar llama.cpp's parser refused.
@@ -89,9 +90,11 @@ func NewSampler(p SamplingParams) (*Sampler, error) {
 	return NewSamplerFor(nil, p)
 }
 
-// NewSamplerFor builds the chain for model m. With a grammar, the grammar sampler comes
-// first, where llama.cpp's common sampler puts it: it masks the tokens the grammar does not
-// allow before any other sampler sees the candidates. An invalid grammar is a *GrammarError.
+// NewSamplerFor builds the chain for model m. With a grammar, the grammar sampler and the
+// UTF-8 guard constrain the draw as llama.cpp's common sampler places the grammar, before
+// any other sampler, but lazily (lazygrammar.h): the drawn token is checked first, and
+// the whole vocabulary is masked only when it is refused. An invalid grammar is a
+// *GrammarError.
 func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -107,46 +110,55 @@ func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 			return nil, err
 		}
 	}
-	cp := C.llama_sampler_chain_default_params()
-	cp.no_perf = true
-	chain := C.llama_sampler_chain_init(cp)
-	add := func(s *C.struct_llama_sampler) { C.llama_sampler_chain_add(chain, s) }
-	nFixed := 0
-	if gs != nil {
-		add(gs)
-		nFixed++
-		// llama.cpp's grammar decodes UTF-8 leniently; the guard keeps byte-fallback tokens
-		// from spelling bytes that are no text (utf8guard.h).
-		if t := m.utf8Table(); t != nil {
-			if g := C.olm_utf8_guard_init(t); g != nil {
-				add(g)
-				nFixed++
-			}
-		}
-	}
+	rest := newChain()
+	add := func(s *C.struct_llama_sampler) { C.llama_sampler_chain_add(rest, s) }
 	if p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0 {
 		add(C.llama_sampler_init_penalties(C.int32_t(p.RepeatLastN), C.float(p.RepeatPenalty), C.float(p.FreqPenalty), C.float(p.PresPenalty)))
 	}
 	if p.Temp <= 0 {
 		add(C.llama_sampler_init_greedy())
-		return &Sampler{s: chain, params: p, nFixed: nFixed}, nil
+	} else {
+		if p.TopK > 0 {
+			add(C.llama_sampler_init_top_k(C.int32_t(p.TopK)))
+		}
+		if p.TopP < 1 {
+			add(C.llama_sampler_init_top_p(C.float(p.TopP), 1))
+		}
+		if p.MinP > 0 {
+			add(C.llama_sampler_init_min_p(C.float(p.MinP), 1))
+		}
+		add(C.llama_sampler_init_temp(C.float(p.Temp)))
+		seed := C.uint32_t(C.LLAMA_DEFAULT_SEED) // llama.cpp draws a random seed for this value
+		if p.Seed >= 0 {
+			seed = C.uint32_t(p.Seed)
+		}
+		add(C.llama_sampler_init_dist(seed))
 	}
-	if p.TopK > 0 {
-		add(C.llama_sampler_init_top_k(C.int32_t(p.TopK)))
+	if gs == nil {
+		return &Sampler{s: rest, params: p}, nil
 	}
-	if p.TopP < 1 {
-		add(C.llama_sampler_init_top_p(C.float(p.TopP), 1))
+	constraints := newChain()
+	C.llama_sampler_chain_add(constraints, gs)
+	// llama.cpp's grammar decodes UTF-8 leniently; the guard keeps byte-fallback tokens
+	// from spelling bytes that are no text (utf8guard.h).
+	if t := m.utf8Table(); t != nil {
+		if g := C.olm_utf8_guard_init(t); g != nil {
+			C.llama_sampler_chain_add(constraints, g)
+		}
 	}
-	if p.MinP > 0 {
-		add(C.llama_sampler_init_min_p(C.float(p.MinP), 1))
+	top := C.olm_lazy_init(constraints, rest)
+	if top == nil {
+		C.llama_sampler_free(constraints)
+		C.llama_sampler_free(rest)
+		return nil, errors.New("sampler: out of memory")
 	}
-	add(C.llama_sampler_init_temp(C.float(p.Temp)))
-	seed := C.uint32_t(C.LLAMA_DEFAULT_SEED) // llama.cpp draws a random seed for this value
-	if p.Seed >= 0 {
-		seed = C.uint32_t(p.Seed)
-	}
-	add(C.llama_sampler_init_dist(seed))
-	return &Sampler{s: chain, params: p, nFixed: nFixed}, nil
+	return &Sampler{s: top, params: p, rest: rest}, nil
+}
+
+func newChain() *C.struct_llama_sampler {
+	cp := C.llama_sampler_chain_default_params()
+	cp.no_perf = true
+	return C.llama_sampler_chain_init(cp)
 }
 
 // grammarMu keeps the parse and the read of its error together: llama.cpp reports why a
@@ -208,20 +220,18 @@ func (s *Sampler) Reset() { C.llama_sampler_reset(s.s) }
 // Accept records a token the sampler did not draw itself (a prompt token), so that
 // penalties see it. The grammar never sees it: it constrains the answer, not the prompt.
 func (s *Sampler) Accept(t Token) {
-	if s.nFixed == 0 {
-		C.llama_sampler_accept(s.s, C.llama_token(t))
+	if s.rest != nil {
+		C.llama_sampler_accept(s.rest, C.llama_token(t))
 		return
 	}
-	for i := s.nFixed; i < int(C.llama_sampler_chain_n(s.s)); i++ {
-		C.llama_sampler_accept(C.llama_sampler_chain_get(s.s, C.int32_t(i)), C.llama_token(t))
-	}
+	C.llama_sampler_accept(s.s, C.llama_token(t))
 }
 
 // Close frees the chain. Safe to call twice.
 func (s *Sampler) Close() {
 	if s != nil && s.s != nil {
-		C.llama_sampler_free(s.s)
-		s.s = nil
+		C.llama_sampler_free(s.s) // with a grammar this frees rest too
+		s.s, s.rest = nil, nil
 	}
 }
 
