@@ -191,3 +191,32 @@ func TestInvalidGrammar(t *testing.T) {
 		t.Error("no text after the failed requests")
 	}
 }
+
+// A lazy grammar leaves text free until its trigger word, then holds: the story model's
+// greedy ", there was a little girl named Lily. She loved ..." becomes what the grammar
+// says after "Lily". A grammar the triggered text cannot match ends the answer there,
+// where llama.cpp would throw through its C API and abort the process.
+func TestGrammarTriggers(t *testing.T) {
+	m := storiesModel(t)
+	e := newTestEngine(t, m, Options{SlotCtx: 256})
+	run := func(g string, triggers ...string) (string, Result) {
+		p := greedySampling()
+		p.Grammar, p.GrammarTriggers = g, triggers
+		return gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: p, MaxTokens: 40})
+	}
+	free, _ := gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: greedySampling(), MaxTokens: 40})
+	if !strings.HasPrefix(free, ", there was a little girl named Lily.") {
+		t.Fatalf("greedy text %q is not the known one", free)
+	}
+	text, res := run(`root ::= "Lily" " ate a big cake."`, "Lily")
+	if text != ", there was a little girl named Lily ate a big cake." || res.Reason != runner.StopEOG {
+		t.Errorf("triggered grammar: %q (%s)", text, res.Reason)
+	}
+	if text, _ := run(`root ::= "Bob" " ate"`, "dragon"); text != free {
+		t.Errorf("a trigger that never comes changed the text: %q, want %q", text, free)
+	}
+	text, res = run(`root ::= "Bob"`, "Lily")
+	if text != ", there was a little girl named Lily" || res.Reason != runner.StopEOG {
+		t.Errorf("grammar that cannot take its trigger: %q (%s), want the text up to the trigger", text, res.Reason)
+	}
+}

@@ -83,7 +83,8 @@ func FromResponseFormat(rf *ResponseFormat) (Grammar, error) {
 }
 
 // Framed is a grammar for prefix, a JSON value valid against schema, and suffix, one to
-// max times, separated by a newline (tool calls: tools.Constraint gives the pieces).
+// max times, separated by a newline (tool calls: tools.Constraint gives the pieces). Up to
+// three blanks or newlines may follow the prefix and precede the suffix.
 func Framed(prefix string, schema []byte, suffix string, max int) (Grammar, error) {
 	g, err := FromJSONSchema(schema)
 	if err != nil {
@@ -93,12 +94,13 @@ func Framed(prefix string, schema []byte, suffix string, max int) (Grammar, erro
 	b.WriteString(g.Text)
 	b.WriteString("olm-frame ::= ")
 	if prefix != "" {
-		b.WriteString(literal(prefix) + " ")
+		b.WriteString(literal(prefix) + " olm-blank ")
 	}
 	b.WriteString("root")
 	if suffix != "" {
-		b.WriteString(" " + literal(suffix))
+		b.WriteString(" olm-blank " + literal(suffix))
 	}
+	b.WriteString("\nolm-blank ::= [ \\t\\n]{0,3}")
 	b.WriteString("\nolm-framed ::= olm-frame")
 	if max > 1 {
 		fmt.Fprintf(&b, ` ("\n" olm-frame){0,%d}`, max-1)

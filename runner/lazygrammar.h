@@ -12,7 +12,14 @@
 #define OLM_LAZYGRAMMAR_H
 #include "llama.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 // olm_lazy_init takes ownership of constraints (a chain: the grammar, the UTF-8 guard)
-// and rest (the chain that draws).
-struct llama_sampler *olm_lazy_init(struct llama_sampler *constraints, struct llama_sampler *rest);
+// and rest (the chain that draws); vocab tells end-of-generation tokens apart.
+struct llama_sampler *olm_lazy_init(struct llama_sampler *constraints, struct llama_sampler *rest,
+                                    const struct llama_vocab *vocab);
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"sync"
 	"unsafe"
@@ -36,6 +37,10 @@ type SamplingParams struct {
 	// it ("": unconstrained). GrammarRoot is its start rule ("": "root").
 	Grammar     string
 	GrammarRoot string
+	// GrammarTriggers make the grammar lazy: text is free until one of these words is
+	// written, and from that word on the grammar holds (tool_choice "auto": prose, or a
+	// call that parses). The grammar must start with the word.
+	GrammarTriggers []string
 }
 
 // DefaultSampling mirrors llama.cpp's common defaults.
@@ -106,7 +111,7 @@ func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 			return nil, errGrammarNeedsModel
 		}
 		var err error
-		if gs, err = newGrammar(m, p.Grammar, p.GrammarRoot); err != nil {
+		if gs, err = newGrammar(m, p.Grammar, p.GrammarRoot, p.GrammarTriggers); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +151,7 @@ func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 			C.llama_sampler_chain_add(constraints, g)
 		}
 	}
-	top := C.olm_lazy_init(constraints, rest)
+	top := C.olm_lazy_init(constraints, rest, m.vocab)
 	if top == nil {
 		C.llama_sampler_free(constraints)
 		C.llama_sampler_free(rest)
@@ -165,7 +170,7 @@ func newChain() *C.struct_llama_sampler {
 // grammar failed only in the process-wide log.
 var grammarMu sync.Mutex
 
-func newGrammar(m *Model, text, root string) (*C.struct_llama_sampler, error) {
+func newGrammar(m *Model, text, root string, triggers []string) (*C.struct_llama_sampler, error) {
 	if root == "" {
 		root = "root"
 	}
@@ -183,7 +188,20 @@ func newGrammar(m *Model, text, root string) (*C.struct_llama_sampler, error) {
 	grammarMu.Lock()
 	defer grammarMu.Unlock()
 	takeLastError()
-	gs := C.llama_sampler_init_grammar(m.vocab, ct, cr)
+	var gs *C.struct_llama_sampler
+	if len(triggers) == 0 {
+		gs = C.llama_sampler_init_grammar(m.vocab, ct, cr)
+	} else {
+		// llama.cpp's common sampler turns trigger words into this one pattern: the grammar
+		// is fed the output from the first word on.
+		quoted := make([]string, len(triggers))
+		for i, w := range triggers {
+			quoted[i] = regexp.QuoteMeta(w)
+		}
+		pat := C.CString(`^[\s\S]*?(` + strings.Join(quoted, "|") + `)[\s\S]*`)
+		defer C.free(unsafe.Pointer(pat))
+		gs = C.llama_sampler_init_grammar_lazy_patterns(m.vocab, ct, cr, &pat, 1, nil, 0)
+	}
 	if gs == nil {
 		why := takeLastError()
 		if why == "" {

@@ -13,6 +13,27 @@ type Constraint struct {
 	Prefix, Suffix string
 	Schema         json.RawMessage
 	Max            int
+	// Trigger, for tool_choice "auto" (Auto): the grammar waits for this word (the
+	// family's call tag, where Prefix starts); the text before it is free.
+	Trigger string
+}
+
+// Auto is the constraint for tool_choice "auto": the model may answer in prose, and a
+// call it begins with the family's tag must then parse (runner's GrammarTriggers hold
+// the grammar back until the tag). ok is false for Llama 3, whose calls have no tag.
+func Auto(f Family, tools []Tool) (c Constraint, ok bool, err error) {
+	if f == Llama3 {
+		return Constraint{}, false, nil
+	}
+	c, err = Require(f, tools, "")
+	if err != nil {
+		return Constraint{}, false, err
+	}
+	c.Trigger = hermesOpen
+	if f == Mistral {
+		c.Trigger = mistralTag
+	}
+	return c, true, nil
 }
 
 // MaxCalls is the most calls a forced answer may hold.
@@ -61,9 +82,9 @@ func Require(f Family, tools []Tool, name string) (Constraint, error) {
 	}
 	switch f {
 	case Hermes:
-		c.Prefix, c.Suffix, c.Max = "<tool_call>\n", "\n</tool_call>", many
+		c.Prefix, c.Suffix, c.Max = hermesOpen, hermesClose, many
 	case Mistral:
-		c.Prefix = "[TOOL_CALLS] "
+		c.Prefix = mistralTag
 		call = map[string]any{"type": "array", "items": call, "minItems": 1, "maxItems": many}
 	case Llama3:
 		c.Max = many

@@ -12,7 +12,7 @@ func TestRequire(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Require(Hermes, list, "")
-	if err != nil || c.Prefix != "<tool_call>\n" || c.Suffix != "\n</tool_call>" || c.Max != MaxCalls || !strings.Contains(string(c.Schema), "anyOf") {
+	if err != nil || c.Prefix != "<tool_call>" || c.Suffix != "</tool_call>" || c.Trigger != "" || c.Max != MaxCalls || !strings.Contains(string(c.Schema), "anyOf") {
 		t.Errorf("required, hermes: %+v %v", c, err)
 	}
 	// The name comes before the arguments, so the parser can stream them.
@@ -34,5 +34,14 @@ func TestRequire(t *testing.T) {
 	}
 	if _, err := Require(None, list, ""); err != ErrNoTools {
 		t.Errorf("family none: %v", err)
+	}
+	if c, ok, err := Auto(Hermes, list); !ok || err != nil || c.Trigger != "<tool_call>" || !strings.HasPrefix(c.Prefix, c.Trigger) {
+		t.Errorf("auto, hermes: %+v %v %v", c, ok, err)
+	}
+	if c, ok, err := Auto(Mistral, list); !ok || err != nil || c.Trigger != "[TOOL_CALLS]" || !strings.HasPrefix(c.Prefix, c.Trigger) {
+		t.Errorf("auto, mistral: %+v %v %v", c, ok, err)
+	}
+	if _, ok, err := Auto(Llama3, list); ok || err != nil {
+		t.Errorf("auto, llama3: %v %v, want no constraint", ok, err)
 	}
 }
