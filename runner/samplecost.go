@@ -32,8 +32,10 @@ import (
 // SampleCost is the mean time the sampler chain for p takes per token on m's vocabulary,
 // measured on pseudo-random logits without decoding anything: what sampling (a grammar,
 // say) adds to each generated token.
-func SampleCost(m *Model, p SamplingParams, steps int) (time.Duration, error) {
-	s, err := NewSamplerFor(m, p)
+// With grammarFirst the grammar sampler runs first on the whole vocabulary every step, as
+// in llama.cpp's common sampler, instead of olm's lazy check (lazygrammar.h).
+func SampleCost(m *Model, p SamplingParams, steps int, grammarFirst bool) (time.Duration, error) {
+	s, err := newSampler(m, p, !grammarFirst)
 	if err != nil {
 		return 0, err
 	}

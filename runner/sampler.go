@@ -101,6 +101,13 @@ func NewSampler(p SamplingParams) (*Sampler, error) {
 // the whole vocabulary is masked only when it is refused. An invalid grammar is a
 // *GrammarError.
 func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
+	return newSampler(m, p, true)
+}
+
+// newSampler builds the chain; lazy false puts the grammar first in one chain, as
+// llama.cpp's common sampler does, only for SampleCost to measure against: that chain's
+// Accept would show prompt tokens to the grammar.
+func newSampler(m *Model, p SamplingParams, lazy bool) (*Sampler, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -117,6 +124,14 @@ func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 	}
 	rest := newChain()
 	add := func(s *C.struct_llama_sampler) { C.llama_sampler_chain_add(rest, s) }
+	if gs != nil && !lazy {
+		add(gs) // first, then the guard: the whole vocabulary is masked on every step
+		if t := m.utf8Table(); t != nil {
+			if g := C.olm_utf8_guard_init(t); g != nil {
+				add(g)
+			}
+		}
+	}
 	if p.RepeatPenalty != 1 || p.FreqPenalty != 0 || p.PresPenalty != 0 {
 		add(C.llama_sampler_init_penalties(C.int32_t(p.RepeatLastN), C.float(p.RepeatPenalty), C.float(p.FreqPenalty), C.float(p.PresPenalty)))
 	}
@@ -139,7 +154,7 @@ func NewSamplerFor(m *Model, p SamplingParams) (*Sampler, error) {
 		}
 		add(C.llama_sampler_init_dist(seed))
 	}
-	if gs == nil {
+	if gs == nil || !lazy {
 		return &Sampler{s: rest, params: p}, nil
 	}
 	constraints := newChain()
