@@ -32,6 +32,8 @@ all: build
 # there. Re-linked only when the pinned module moves. Without Go (a GPU box running make cuda
 # on a copied tree), a third_party/ollama already there is used as it is.
 headers:
+	@[ -f /usr/include/nlohmann/json.hpp ] || [ -f /usr/local/include/nlohmann/json.hpp ] || \
+		{ echo "make: the nlohmann/json headers are missing (llama.cpp's JSON Schema converter needs them): apt-get install nlohmann-json3-dev"; exit 1; }
 	@if [ -d third_party/ollama ] && ! command -v $(GO) >/dev/null; then exit 0; fi; \
 	dir="$$($(GO) list -m -f '{{.Dir}}' $(OLLAMA_MOD))"; \
 	if [ -z "$$dir" ]; then $(GO) mod download $(OLLAMA_MOD) && dir="$$($(GO) list -m -f '{{.Dir}}' $(OLLAMA_MOD))"; fi; \

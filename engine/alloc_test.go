@@ -9,6 +9,18 @@ import (
 // TestStepAllocatesNothingPerToken drives the scheduler by hand (no goroutine) with four
 // generating sequences and counts allocations per step.
 func TestStepAllocatesNothingPerToken(t *testing.T) {
+	testStepAllocs(t, greedySampling())
+}
+
+// With a grammar (and the UTF-8 guard) in every chain the step still allocates nothing:
+// both run inside the one cgo call that samples the batch.
+func TestStepAllocatesNothingWithGrammar(t *testing.T) {
+	p := greedySampling()
+	p.Grammar = `root ::= ("a" | "b" | " " | [a-z])*`
+	testStepAllocs(t, p)
+}
+
+func testStepAllocs(t *testing.T, sp runner.SamplingParams) {
 	m := storiesModel(t)
 	e, err := newEngine(m, Options{Slots: 4, SlotCtx: 512, Context: runner.ContextOptions{Threads: 1}})
 	if err != nil {
@@ -17,12 +29,12 @@ func TestStepAllocatesNothingPerToken(t *testing.T) {
 	defer e.Close()
 	var seqs []*seq
 	for _, p := range []string{"Once upon a time", "The dog", "A girl named", "Tom"} {
-		smpl, err := runner.NewSampler(greedySampling())
+		smpl, err := runner.NewSamplerFor(m, sp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer smpl.Close()
-		q := newSeq(Request{Prompt: tokenize(t, m, p), Sampling: greedySampling(), IgnoreEOG: true}, smpl, e.opts.SlotCtx)
+		q := newSeq(Request{Prompt: tokenize(t, m, p), Sampling: sp, IgnoreEOG: true}, smpl, e.opts.SlotCtx)
 		if err := e.enqueue(q); err != nil {
 			t.Fatal(err)
 		}

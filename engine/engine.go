@@ -32,7 +32,8 @@ type Options struct {
 // DefaultMaxQueue is the admission queue's bound when Options leave it 0.
 const DefaultMaxQueue = 64
 
-// Request is one generation.
+// Request is one generation. Sampling.Grammar (GBNF, e.g. from the grammar package)
+// constrains the answer; the grammar runs inside the same batched sampling call.
 type Request struct {
 	Prompt    []runner.Token
 	Sampling  runner.SamplingParams
@@ -189,7 +190,7 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func([]byte) er
 	if len(req.Prompt) > e.opts.SlotCtx {
 		return Result{}, &ContextError{Tokens: len(req.Prompt), Ctx: e.opts.SlotCtx}
 	}
-	smpl, err := runner.NewSampler(req.Sampling)
+	smpl, err := runner.NewSamplerFor(e.model, req.Sampling)
 	if err != nil {
 		return Result{}, err
 	}

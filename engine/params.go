@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -13,11 +14,29 @@ import (
 type Params struct {
 	Sampling  runner.SamplingParams
 	MaxTokens int // <= 0: until the model stops or the context is full
+	// Format names the constraint on answers for /show: "json", a schema file, "" for
+	// none. The grammar itself is in Sampling.Grammar.
+	Format string
+}
+
+// WithFormat returns p constrained to format: "json" (any JSON object), "off", or the
+// path of a JSON Schema file.
+func (p Params) WithFormat(format string) (Params, error) {
+	g, err := grammar.ParseFormat(format)
+	if err != nil {
+		return p, err
+	}
+	p.Format = format
+	if g.IsZero() {
+		p.Format = ""
+	}
+	p.Sampling.Grammar, p.Sampling.GrammarRoot = g.Text, g.Root
+	return p, nil
 }
 
 // SetKeys are the keys /set accepts, in the order /help and /show list them.
 func SetKeys() []string {
-	return []string{"temp", "top-k", "top-p", "min-p", "seed", "repeat-penalty", "max-tokens"}
+	return []string{"temp", "top-k", "top-p", "min-p", "seed", "repeat-penalty", "max-tokens", "format"}
 }
 
 // With returns p with key set to value, validated; p itself is unchanged, so a bad value
@@ -26,6 +45,8 @@ func (p Params) With(key, value string) (Params, error) {
 	value = strings.TrimSpace(value)
 	var err error
 	switch strings.ToLower(key) {
+	case "format":
+		return p.WithFormat(value)
 	case "temp", "temperature":
 		p.Sampling.Temp, err = strconv.ParseFloat(value, 64)
 	case "top-k", "top_k":
@@ -67,6 +88,10 @@ func (p Params) String() string {
 	if s.Seed >= 0 {
 		seed = strconv.FormatInt(s.Seed, 10)
 	}
-	return fmt.Sprintf("temp %g, top-k %d, top-p %g, min-p %g, seed %s, repeat-penalty %g, max-tokens %s",
-		s.Temp, s.TopK, s.TopP, s.MinP, seed, s.RepeatPenalty, maxTok)
+	format := "off"
+	if p.Format != "" {
+		format = p.Format
+	}
+	return fmt.Sprintf("temp %g, top-k %d, top-p %g, min-p %g, seed %s, repeat-penalty %g, max-tokens %s, format %s",
+		s.Temp, s.TopK, s.TopP, s.MinP, seed, s.RepeatPenalty, maxTok, format)
 }

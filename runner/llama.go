@@ -8,6 +8,7 @@ package runner
 /*
 #cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/llama/llama.cpp/include
 #cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/ml/backend/ggml/ggml/include
+#cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/llama/llama.cpp/src
 #cgo CXXFLAGS: -std=c++17
 #include <stdlib.h>
 #include "llama.h"

@@ -76,6 +76,15 @@ func recentError() string {
 	return logState.recent
 }
 
+// takePartialLog returns and clears text llama.cpp logged without ending the line.
+func takePartialLog() string {
+	logState.Lock()
+	defer logState.Unlock()
+	s := strings.TrimSpace(logState.partial.String())
+	logState.partial.Reset()
+	return s
+}
+
 //export olmLog
 func olmLog(level C.int, text *C.char, _ unsafe.Pointer) { logText(level, C.GoString(text)) }
 

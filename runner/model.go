@@ -3,6 +3,7 @@ package runner
 /*
 #include <stdlib.h>
 #include "llama.h"
+#include "utf8guard.h"
 
 extern _Bool olmLoadProgress(float progress, void *user_data);
 static void olm_set_progress(struct llama_model_params *p, uintptr_t handle) {
@@ -60,6 +61,7 @@ type Model struct {
 	path  string
 
 	special specialCache // control tokens, read from the vocabulary on first use
+	utf8    utf8Cache    // the UTF-8 guard's table (utf8guard.h), built on first use
 }
 
 type loadState struct {
@@ -235,6 +237,8 @@ func (m *Model) Close() {
 	if m != nil && m.m != nil {
 		C.llama_model_free(m.m)
 		m.m = nil
+		C.olm_utf8_table_free(m.utf8.table)
+		m.utf8.table = nil
 	}
 }
 

@@ -21,10 +21,16 @@
 // (strip, startswith, split, ...), is defined/string, break/continue,
 // macros, selectattr/map/join/trim filters, dict literals and .items().
 //
+// Tool calls and results (Message.ToolCalls, role "tool") and tool
+// definitions reach the template in OpenAI's shape, as HF passes them; JSON
+// given through OrderedJSON keeps its key order through tojson and
+// .items(). Lists index from the end as Python's do (gonja's own x[-1] misses
+// a one-item list's item). TakesTools says whether a template renders tools.
+//
 // Known gaps: Python %-formatting ('%s' % x) fails with an error; an
 // undefined attribute tests as `none` (jinja2 says it is not); tojson sorts
-// the keys of Go maps (dict literals keep their order, HF keeps insertion
-// order); HF's {% generation %} tag is not known, so such a template fails
+// the keys of Go maps (dict literals and OrderedJSON values keep their order,
+// HF keeps insertion order); HF's {% generation %} tag is not known, so such a template fails
 // to parse and Select falls back to a built-in. Engine panics become errors.
 //
 // Contents are located by rendering twice, with placeholders and with the

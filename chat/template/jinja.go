@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -107,18 +108,32 @@ func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen b
 		if contents != nil {
 			c = contents[i]
 		}
-		list[i] = map[string]any{"role": m.Role, "content": c}
+		msg := map[string]any{"role": m.Role, "content": c}
+		if len(m.ToolCalls) > 0 {
+			calls, err := templateCalls(m.ToolCalls)
+			if err != nil {
+				return "", fmt.Errorf("render %s: message %d: %w", j.Name(), i, err)
+			}
+			msg["tool_calls"] = calls
+		}
+		if m.ToolCallID != "" {
+			msg["tool_call_id"] = m.ToolCallID
+		}
+		if m.Name != "" {
+			msg["name"] = m.Name
+		}
+		list[i] = msg
 	}
 	var raise raiser
 	vars := map[string]any{
 		"raise_exception":       raise.call,
-		"messages":              list,
+		"messages":              pyList(list),
 		"bos_token":             j.tokens.BOS,
 		"eos_token":             j.tokens.EOS,
 		"add_generation_prompt": addGen,
 	}
 	if tools != nil {
-		vars["tools"] = tools
+		vars["tools"] = pyList(tools)
 	}
 	out, err = j.tmpl.ExecuteToString(exec.NewContext(vars))
 	if err != nil {
@@ -128,4 +143,39 @@ func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen b
 		return "", fmt.Errorf("render %s: %w", j.Name(), err)
 	}
 	return out, nil
+}
+
+// templateCalls spells tool calls as Hugging Face templates read them: OpenAI's shape,
+// {"id", "type": "function", "function": {"name", "arguments": object}}, keys in that
+// order (Mistral's template writes function|tojson as it is).
+func templateCalls(calls []ToolCall) ([]any, error) {
+	out := make([]any, len(calls))
+	for i, c := range calls {
+		raw := c.Arguments
+		if len(raw) == 0 {
+			raw = json.RawMessage("{}")
+		}
+		args, err := OrderedJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("tool call %s: arguments: %w", c.Name, err)
+		}
+		out[i] = orderedDict("id", c.ID, "type", "function", "function", orderedDict("name", c.Name, "arguments", args))
+	}
+	return out, nil
+}
+
+// toolProbe is the name TakesTools offers a template; no real tool is called this.
+const toolProbe = "olm_probe_tool_7f3a"
+
+// TakesTools reports whether the template renders tool definitions: it is given one
+// probe tool, and takes tools when the prompt then names it. Templates without tool
+// support ignore the variable (or fail), and the server answers such requests with an
+// error instead of inventing a format.
+func (j *Jinja) TakesTools() bool {
+	tool, err := OrderedJSON([]byte(`{"type": "function", "function": {"name": "` + toolProbe + `", "description": "probe", "parameters": {"type": "object", "properties": {}}}}`))
+	if err != nil {
+		return false
+	}
+	out, err := j.execute([]Message{{Role: RoleUser, Content: "Hello"}}, nil, []any{tool}, true)
+	return err == nil && strings.Contains(out, toolProbe)
 }

@@ -19,6 +19,7 @@ var realTemplates = map[string]Tokens{
 	"zephyr":                {BOS: "<s>", EOS: "</s>"},
 	"chatml":                {BOS: "<s>", EOS: "<|im_end|>"},
 	"qwen2.5":               {BOS: "", EOS: "<|im_end|>"},
+	"mistral-v0.3":          {BOS: "<s>", EOS: "</s>"},
 	"smollm2":               {BOS: "<|im_start|>", EOS: "<|im_end|>"},
 	"olmo2-instruct":        {BOS: "<|endoftext|>", EOS: "<|endoftext|>"},
 }

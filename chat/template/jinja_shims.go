@@ -90,3 +90,33 @@ func strftime(t time.Time, format string) string {
 	}
 	return b.String()
 }
+
+// pyList is a list with Python's negative indexing. gonja's own misses the first item
+// from the end (x[-1] of a one-item list is undefined), which breaks templates that
+// read user_messages[-1] or messages[-1] in a one-question conversation.
+type pyList []any
+
+func (l pyList) GetItem(key any) (*exec.Value, bool) {
+	i, ok := key.(int)
+	if !ok {
+		return exec.AsValue(nil), false
+	}
+	if i < 0 {
+		i += len(l)
+	}
+	if i < 0 || i >= len(l) {
+		return exec.AsValue(nil), false
+	}
+	return exec.ToValue(l[i]), true
+}
+
+// filterPyList is the list filter, returning a pyList.
+func filterPyList(builtin exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		out := builtin(e, in, params)
+		if l, ok := out.Interface().([]any); ok {
+			return exec.AsValue(pyList(l))
+		}
+		return out
+	}
+}

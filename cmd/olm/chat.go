@@ -73,7 +73,7 @@ func runChat(ctx context.Context, o *chatOptions) error {
 	}
 	sess, err := engine.NewSession(m, engine.Settings{
 		System: o.system,
-		Params: engine.Params{Sampling: o.gen.sampling, MaxTokens: o.gen.maxTokens},
+		Params: engine.Params{Sampling: o.gen.sampling, MaxTokens: o.gen.maxTokens, Format: o.gen.formatName()},
 		Stops:  o.gen.stop,
 		Notice: o.ios.Err,
 	})

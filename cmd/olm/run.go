@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/olm-dev/olm/engine"
+	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -25,6 +26,7 @@ type genFlags struct {
 	mlock     bool
 	stop      []string
 	sampling  runner.SamplingParams
+	format    string // --format: json, or a JSON Schema file; validate puts its grammar in sampling
 	seedSet   bool
 	fs        *pflag.FlagSet
 
@@ -57,6 +59,15 @@ func (f *genFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.sampling.FreqPenalty, "frequency-penalty", 0, "frequency penalty (0: off)")
 	fs.Float64Var(&f.sampling.PresPenalty, "presence-penalty", 0, "presence penalty (0: off)")
 	fs.Int64Var(&f.sampling.Seed, "seed", -1, "random seed (-1: random)")
+	fs.StringVar(&f.format, "format", "", "constrain the output: json (any JSON object) or `FILE`, a JSON Schema; the text always parses")
+}
+
+// formatName is --format as /show names it ("" when off).
+func (f *genFlags) formatName() string {
+	if f.sampling.Grammar == "" {
+		return ""
+	}
+	return f.format
 }
 
 // validate checks what can be checked before a model is loaded.
@@ -70,6 +81,13 @@ func (f *genFlags) validate() error {
 		return fmt.Errorf("--max-tokens %d: must be positive, or -1 for no limit", f.maxTokens)
 	case f.gpuLayers < -1:
 		return fmt.Errorf("--gpu-layers %d: must be 0 or more, or -1 for as many as fit", f.gpuLayers)
+	}
+	if f.format != "" {
+		g, err := grammar.ParseFormat(f.format)
+		if err != nil {
+			return fmt.Errorf("--%w", err)
+		}
+		f.sampling.Grammar, f.sampling.GrammarRoot = g.Text, g.Root
 	}
 	if f.fs.Changed("threads") {
 		if err := runner.ValidateThreads(f.threads); err != nil {

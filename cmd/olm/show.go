@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/models"
 	"github.com/olm-dev/olm/runner"
@@ -111,6 +112,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	row("quantization", "%s (%.2f bits per weight)", dash(info.FileType), info.BitsPerWeight)
 	row("context length", "%d tokens (trained)", info.ContextLength)
 	row("chat template", "%s", templateLine(info, ref))
+	row("tools", "%s", toolsLine(info))
 	if local {
 		row("file", "%s (%s)", paths[0], download.HumanBytes(info.FileSize))
 	} else {
@@ -163,6 +165,28 @@ func templateLine(info models.Info, ref models.Ref) string {
 		return fmt.Sprintf("none embedded; olm uses the catalog's %q", ref.Model.Template)
 	default:
 		return "none embedded"
+	}
+}
+
+// toolsLine says whether the model can be given tools: its embedded template must render
+// them, and olm must know the format its model writes calls in.
+func toolsLine(info models.Info) string {
+	if !info.HasChatTemplate() {
+		return "no (no chat template embedded)"
+	}
+	j, err := template.NewJinja("gguf", info.ChatTemplate, template.Tokens{BOS: info.BOS.Text, EOS: info.EOS.Text})
+	if err != nil || !j.TakesTools() {
+		return "no (its chat template does not render tools)"
+	}
+	switch f := tools.Detect(info.ChatTemplate); f {
+	case tools.Hermes:
+		return "yes (calls as <tool_call> blocks, Hermes/Qwen style)"
+	case tools.Mistral:
+		return "yes (calls as a [TOOL_CALLS] list, Mistral style)"
+	case tools.Llama3:
+		return "yes (calls as JSON objects, Llama 3.1 style)"
+	default:
+		return "no (its template renders tools, in a call format olm does not read)"
 	}
 }
 

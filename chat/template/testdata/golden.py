@@ -35,6 +35,35 @@ TOOLS = [{"function": {"description": "Get the weather", "name": "get_weather",
           "type": "function"}]
 
 
+# Tool definitions as clients send them (insertion order, which OrderedJSON keeps), and
+# conversations with tool calls and results; tool call ids are 9 alphanumerics because
+# Mistral's template refuses others.
+TOOLS_ORDERED = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Get the weather",
+     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+    {"type": "function", "function": {"name": "get_time", "description": "Get the local time",
+     "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]}}},
+]
+TOOL_CONVERSATIONS = {
+    "toolcall": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call00001", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "tool_call_id": "call00001", "name": "get_weather", "content": "{\"temp\": 21}"},
+    ],
+    "toolcalls": [
+        {"role": "system", "content": "You are a terse assistant."},
+        {"role": "user", "content": "Weather and time in Paris?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call00001", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}},
+            {"id": "call00002", "type": "function", "function": {"name": "get_time", "arguments": {"zone": "Europe/Paris"}}}]},
+        {"role": "tool", "tool_call_id": "call00001", "name": "get_weather", "content": "{\"temp\": 21}"},
+        {"role": "tool", "tool_call_id": "call00002", "name": "get_time", "content": "14:05"},
+    ],
+}
+TOOL_TEMPLATES = ["qwen2.5", "mistral-v0.3"]
+
+
 def raise_exception(message):
     raise jinja2.exceptions.TemplateError(message)
 
@@ -68,3 +97,7 @@ if __name__ == "__main__":
             (out / f"{name}.{conv}.{ext}").write_text(text)
         if name == "qwen2.5":
             (out / f"{name}.tools.txt").write_text(render(src, bos, eos, CONVERSATIONS["sys"], tools=TOOLS))
+        if name in TOOL_TEMPLATES:
+            (out / f"{name}.toolsordered.txt").write_text(render(src, bos, eos, CONVERSATIONS["nosys"], tools=TOOLS_ORDERED))
+            for conv, messages in TOOL_CONVERSATIONS.items():
+                (out / f"{name}.{conv}.txt").write_text(render(src, bos, eos, messages, tools=TOOLS_ORDERED))
