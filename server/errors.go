@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/olm-dev/olm/engine"
+	"github.com/olm-dev/olm/runner"
 )
 
 // apiError is an error with the HTTP status, and for OpenAI clients the param and code,
@@ -35,9 +36,12 @@ func classify(err error) *apiError {
 	var ae *apiError
 	var ce *engine.ContextError
 	var mbe *http.MaxBytesError
+	var ge *runner.GrammarError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &ge):
+		return &apiError{status: http.StatusBadRequest, msg: err.Error(), param: "response_format"}
 	case errors.As(err, &mbe):
 		return &apiError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body over %d bytes", mbe.Limit)}
 	case errors.Is(err, ErrUnknownModel), errors.Is(err, ErrNotPulled):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/models"
 	"github.com/olm-dev/olm/runner"
 )
@@ -156,7 +157,6 @@ func (q *olRequest) unsupported() []string {
 			out = append(out, name)
 		}
 	}
-	set("format", q.Format)
 	set("tools", q.Tools)
 	set("images", q.Images)
 	set("context", q.Context)
@@ -187,6 +187,11 @@ func (q *olRequest) toGen(chat bool) (genRequest, error) {
 	if err := g.applyOptions(q.Options); err != nil {
 		return g, err
 	}
+	gr, err := grammar.FromOllamaFormat(q.Format)
+	if err != nil {
+		return g, badRequest("format", "%v", err)
+	}
+	g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
 	if chat {
 		for i, m := range q.Messages {
 			role := m.Role

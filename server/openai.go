@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -120,14 +121,6 @@ func (q *oaRequest) unsupported() []string {
 	set("suffix", q.Suffix)
 	set("echo", q.Echo)
 	set("best_of", q.BestOf)
-	if len(q.Response) > 0 && string(q.Response) != "null" {
-		var rf struct {
-			Type string `json:"type"`
-		}
-		if json.Unmarshal(q.Response, &rf) != nil || rf.Type != "text" {
-			out = append(out, "response_format")
-		}
-	}
 	sort.Strings(out)
 	return out
 }
@@ -202,6 +195,17 @@ func (q *oaRequest) toGen(chat bool) (genRequest, error) {
 	}
 	if err := g.sampling.Validate(); err != nil {
 		return g, badRequest("", "%s", strings.TrimPrefix(err.Error(), "--"))
+	}
+	if len(q.Response) > 0 && string(q.Response) != "null" {
+		var rf grammar.ResponseFormat
+		if err := json.Unmarshal(q.Response, &rf); err != nil {
+			return g, badRequest("response_format", "response_format: %v", err)
+		}
+		gr, err := grammar.FromResponseFormat(&rf)
+		if err != nil {
+			return g, badRequest("response_format", "%v", err)
+		}
+		g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
 	}
 	return g, nil
 }

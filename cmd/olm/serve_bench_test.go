@@ -29,6 +29,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	}
 	s := startServe(b, func(o *serveOptions) { o.threads = 2 })
 	mustRun(b, "", "import", path, "--name", "bench")
+	stream(context.Background(), s.url, "warm up", 2, nil) // the model loads outside the timings
 	const gen = 64
 	prompt := func(i int) string {
 		return fmt.Sprintf("Request %d. %s", i, strings.Repeat("The quick brown fox jumps over the lazy dog. ", 5))
@@ -82,22 +83,33 @@ func BenchmarkServeLoad(b *testing.B) {
 }
 
 // stream runs one streaming completion; it returns the time to the first token and the
-// gaps between later tokens. onFirst is called at the first token.
+// gaps between later text events. onFirst is called at the first token.
 func stream(ctx context.Context, url, prompt string, maxTokens int, onFirst func()) (time.Duration, []time.Duration) {
-	body := fmt.Sprintf(`{"model":"bench","prompt":%q,"max_tokens":%d,"stream":true,"temperature":0}`, prompt, maxTokens)
+	first, gaps, _ := streamCount(ctx, url, prompt, maxTokens, onFirst)
+	return first, gaps
+}
+
+// streamCount is stream that also returns the completion tokens the usage chunk reports
+// (an event can carry several tokens' text, so events undercount).
+func streamCount(ctx context.Context, url, prompt string, maxTokens int, onFirst func()) (time.Duration, []time.Duration, int) {
+	body := fmt.Sprintf(`{"model":"bench","prompt":%q,"max_tokens":%d,"stream":true,"temperature":0,"stream_options":{"include_usage":true}}`, prompt, maxTokens)
 	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/completions", strings.NewReader(body))
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, nil
+		return 0, nil, 0
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	var first time.Duration
 	var gaps []time.Duration
+	tokens := 0
 	last := start
 	for sc.Scan() {
 		line := sc.Text()
+		if i := strings.Index(line, `"completion_tokens":`); i >= 0 {
+			fmt.Sscan(line[i+len(`"completion_tokens":`):], &tokens)
+		}
 		if !strings.HasPrefix(line, "data: {") || !strings.Contains(line, `"text":"`) || strings.Contains(line, `"text":""`) {
 			continue
 		}
@@ -112,7 +124,7 @@ func stream(ctx context.Context, url, prompt string, maxTokens int, onFirst func
 		}
 		last = now
 	}
-	return first, gaps
+	return first, gaps, tokens
 }
 
 func loadRound(b *testing.B, url string, n, gen int, prompt func(int) string) (tps float64, ttft, tpot []time.Duration) {
@@ -124,11 +136,11 @@ func loadRound(b *testing.B, url string, n, gen int, prompt func(int) string) (t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, gaps := stream(context.Background(), url, prompt(i), gen, nil)
+			f, gaps, n := streamCount(context.Background(), url, prompt(i), gen, nil)
 			mu.Lock()
 			ttft = append(ttft, f)
 			tpot = append(tpot, gaps...)
-			tokens += len(gaps) + 1
+			tokens += n
 			mu.Unlock()
 		}()
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/ollama/ollama/api"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/internal/realmodel"
@@ -708,5 +709,54 @@ func TestServeKeepAliveAndMemoryBudget(t *testing.T) {
 	ask("tiny", `,"keep_alive":0`)
 	if got := running(t, s); len(got) != 0 {
 		t.Fatalf("keep_alive 0 left %v loaded", got)
+	}
+}
+
+// TestServeStructuredOutput: OpenAI's response_format json_schema and ollama's format reach
+// the grammar sampler, so even the story model answers JSON matching the schema; a schema
+// the converter cannot take is a 400.
+func TestServeStructuredOutput(t *testing.T) {
+	s := startServe(t, nil)
+	schema := map[string]any{"type": "object", "required": []string{"name", "age"}, "additionalProperties": false,
+		"properties": map[string]any{"name": map[string]any{"type": "string", "maxLength": 12}, "age": map[string]any{"type": "integer", "minimum": 0}}}
+	c := oaClient(s)
+	resp, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "stories", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Once upon a time")},
+		MaxTokens: openai.Int(120), Temperature: openai.Float(1), Seed: openai.Int(3),
+		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "person", Schema: schema, Strict: openai.Bool(true)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Name *string `json:"name"`
+		Age  *int    `json:"age"`
+	}
+	text := resp.Choices[0].Message.Content
+	if err := json.Unmarshal([]byte(text), &got); err != nil || got.Name == nil || got.Age == nil || *got.Age < 0 {
+		t.Fatalf("response_format json_schema: %q (%v)", text, err)
+	}
+
+	oc := api.NewClient(mustURL(t, s.url), http.DefaultClient)
+	f := false
+	var gen string
+	err = oc.Generate(context.Background(), &api.GenerateRequest{Model: "stories", Prompt: "Once upon a time", Raw: true, Stream: &f,
+		Format: json.RawMessage(`"json"`), Options: map[string]any{"num_predict": 60, "seed": 1}}, func(r api.GenerateResponse) error {
+		gen += r.Response
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(gen), &obj); err != nil && !strings.HasPrefix(strings.TrimSpace(gen), "{") {
+		t.Fatalf("format json: %q is not a JSON object (%v)", gen, err)
+	}
+
+	code, body := post(t, s.url+"/v1/chat/completions", `{"model":"stories","messages":[{"role":"user","content":"hi"}],
+		"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"$ref":"https://example.com/remote.json"}}}}`)
+	if code != 400 || !strings.Contains(body, "response_format") {
+		t.Fatalf("unconvertible schema: %d %s", code, body)
 	}
 }
