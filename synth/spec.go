@@ -204,3 +204,19 @@ func (s Spec) validate() error {
 	}
 	return nil
 }
+
+// ChatML is the ChatML template, as Qwen and SmolLM ship it.
+const ChatML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+
+// TinyChat is Tiny(arch) carrying the ChatML template and its two control tokens, with a
+// 4096-token trained context: the chat tests' model (engine sessions, the REPL).
+func TinyChat(arch string) (Spec, error) {
+	spec, err := Tiny(arch)
+	if err != nil {
+		return spec, err
+	}
+	spec.NCtx = 4096
+	spec.ChatTemplate = ChatML
+	spec.ExtraSpecial = []string{"<|im_start|>", "<|im_end|>"}
+	return spec, nil
+}
