@@ -64,7 +64,7 @@ func TestFourIdenticalPromptsGiveIdenticalOutputs(t *testing.T) {
 
 func TestQueueBoundRefusesWithTypedError(t *testing.T) {
 	m := storiesModel(t)
-	e := newTestEngine(t, m, Options{Slots: 1, SlotCtx: 256, MaxQueue: 1})
+	e := newTestEngine(t, m, Options{Slots: 1, SlotCtx: 2048, MaxQueue: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	prompt := tokenize(t, m, "Once upon a time")
@@ -103,7 +103,7 @@ func TestQueueBoundRefusesWithTypedError(t *testing.T) {
 // back before Generate returns, and the request waiting for its slot takes it.
 func TestCancelFreesTheSlotAtOnce(t *testing.T) {
 	m := storiesModel(t)
-	e := newTestEngine(t, m, Options{Slots: 1, SlotCtx: 512})
+	e := newTestEngine(t, m, Options{Slots: 1, SlotCtx: 2048})
 	prompt := tokenize(t, m, "Once upon a time")
 	ctx, cancel := context.WithCancel(context.Background())
 	tokens := 0
@@ -145,7 +145,7 @@ func TestCancelFreesTheSlotAtOnce(t *testing.T) {
 // for that sequence empty while the other keeps its own.
 func TestCancelledCellsFallBack(t *testing.T) {
 	m := storiesModel(t)
-	e := newTestEngine(t, m, Options{Slots: 2, SlotCtx: 512})
+	e := newTestEngine(t, m, Options{Slots: 2, SlotCtx: 2048})
 	_, done := gen(t, e, context.Background(), Request{Prompt: tokenize(t, m, "The sun"), Sampling: greedySampling(), MaxTokens: 8})
 	before := e.Stats().CachedTokens
 	ctx, cancel := context.WithCancel(context.Background())
