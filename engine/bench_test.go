@@ -3,10 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/olm-dev/olm/runner"
+	"github.com/olm-dev/olm/synth"
 )
 
 // BenchmarkBatchedVsC measures aggregate generation speed at N sequences through the
@@ -15,19 +15,13 @@ import (
 //
 //	OLM_BENCH_MODEL=tinyllama-1.1b-q4_k_m.gguf go test ./engine -run '^$' -bench BatchedVsC -benchtime 1x
 //
-// Without OLM_BENCH_MODEL it runs on the real stories260K model.
+// Without OLM_BENCH_MODEL it writes (once) and runs the TinyLlama-shaped Q4_K_M model.
 func BenchmarkBatchedVsC(b *testing.B) {
-	path := os.Getenv("OLM_BENCH_MODEL")
-	var m *runner.Model
-	if path == "" {
-		m = storiesModel(b)
-	} else {
-		var err error
-		if m, err = runner.LoadModel(context.Background(), path, runner.ModelOptions{GPULayers: 0}); err != nil {
-			b.Fatal(err)
-		}
-		defer m.Close()
+	m, err := runner.LoadModel(context.Background(), benchModel(b), runner.ModelOptions{GPULayers: 0})
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer m.Close()
 	threads := runner.PhysicalCores()
 	const pp, tg, reps = 64, 32, 3
 	for _, n := range []int{1, 2, 4, 8} {
@@ -52,4 +46,14 @@ func BenchmarkBatchedVsC(b *testing.B) {
 			b.ReportMetric(engTG/cTG, "ratio")
 		})
 	}
+}
+
+// benchModel is the engine benchmarks' model: $OLM_BENCH_MODEL or TinyLlama-shaped Q4_K_M.
+func benchModel(b *testing.B) string {
+	b.Helper()
+	path, err := runner.BenchModel(context.Background(), synth.FileTypeQ4_K_M, b.Logf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path
 }

@@ -2,43 +2,11 @@ package engine
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
-	"github.com/olm-dev/olm/synth"
 )
-
-// grammarBenchModel is OLM_BENCH_MODEL, or a TinyLlama-shaped Q4_K_M model with random
-// weights written once to the user cache (about 640 MB, a few minutes on 2 cores).
-func grammarBenchModel(b *testing.B) string {
-	if p := os.Getenv("OLM_BENCH_MODEL"); p != "" {
-		return p
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, "olm", "bench", "tinyllama-1.1b-q4_k_m.gguf")
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	spec, ok := synth.Shape("tinyllama-1.1b")
-	if !ok {
-		b.Fatal("no tinyllama-1.1b shape in synth")
-	}
-	spec.FileType = synth.FileTypeQ4_K_M
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("writing %s (once)", path)
-	if err := runner.WriteSynthetic(context.Background(), path, spec); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
 
 // BenchmarkGrammarTG measures generation speed through the engine with and without a
 // JSON Schema grammar, back to back in each iteration, and reports both and their ratio
@@ -50,7 +18,7 @@ func grammarBenchModel(b *testing.B) string {
 // it and every step pays the grammar's full cost: the grammar checks every token of the
 // vocabulary (32,000 here) against the JSON it has read so far.
 func BenchmarkGrammarTG(b *testing.B) {
-	m, err := runner.LoadModel(context.Background(), grammarBenchModel(b), runner.ModelOptions{GPULayers: 0})
+	m, err := runner.LoadModel(context.Background(), benchModel(b), runner.ModelOptions{GPULayers: 0})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,42 +2,11 @@ package runner_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/olm-dev/olm/runner"
 	"github.com/olm-dev/olm/synth"
 )
-
-// benchModel is the model the loop benchmarks run: $OLM_BENCH_MODEL, or a TinyLlama-1.1B-
-// shaped Q4_0 model written once into the user cache (the shapes anchors.md measured).
-func benchModel(b *testing.B) string {
-	if p := os.Getenv("OLM_BENCH_MODEL"); p != "" {
-		return p
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, "olm", "bench", "tinyllama-1.1b-q4_0.gguf")
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	spec, ok := synth.Shape("tinyllama-1.1b")
-	if !ok {
-		b.Fatal("no tinyllama-1.1b shape in synth")
-	}
-	spec.FileType = synth.FileTypeQ4_0
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("writing %s (once)", path)
-	if err := runner.WriteSynthetic(context.Background(), path, spec); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
 
 func benchThreads() int {
 	return runner.PhysicalCores()
@@ -47,7 +16,7 @@ func benchThreads() int {
 // llama-bench's tg128. It reports olm's wall-clock rate beside llama.cpp's own llama_decode
 // rate for the same tokens; the gap is what the loop (sampling included) adds.
 func BenchmarkGenerate(b *testing.B) {
-	m, err := runner.LoadModel(context.Background(), benchModel(b), runner.ModelOptions{})
+	m, err := runner.LoadModel(context.Background(), benchModel(b, synth.FileTypeQ4_0), runner.ModelOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +58,7 @@ func BenchmarkGenerate(b *testing.B) {
 
 // BenchmarkPrompt measures prompt evaluation of 512 tokens, as llama-bench's pp512.
 func BenchmarkPrompt(b *testing.B) {
-	m, err := runner.LoadModel(context.Background(), benchModel(b), runner.ModelOptions{})
+	m, err := runner.LoadModel(context.Background(), benchModel(b, synth.FileTypeQ4_0), runner.ModelOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,4 +93,15 @@ func BenchmarkPrompt(b *testing.B) {
 	}
 	b.ReportMetric(float64(512*b.N)/wall, "tok/s")
 	b.ReportMetric(float64(512*b.N)/decode, "decode_tok/s")
+}
+
+// benchModel is runner.BenchModel for a benchmark: $OLM_BENCH_MODEL or a TinyLlama-shaped
+// file of type ft.
+func benchModel(b *testing.B, ft synth.FileType) string {
+	b.Helper()
+	path, err := runner.BenchModel(context.Background(), ft, b.Logf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path
 }

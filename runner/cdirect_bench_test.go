@@ -2,10 +2,10 @@ package runner_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/olm-dev/olm/runner"
+	"github.com/olm-dev/olm/synth"
 )
 
 // BenchmarkSingleStreamVsC runs olm bench's pp512 and tg128 (RunBench) and the C reference
@@ -13,10 +13,7 @@ import (
 //
 //	OLM_BENCH_MODEL=tinyllama-1.1b-q4_k_m.gguf go test ./runner -run '^$' -bench SingleStreamVsC -benchtime 1x
 func BenchmarkSingleStreamVsC(b *testing.B) {
-	path := os.Getenv("OLM_BENCH_MODEL")
-	if path == "" {
-		path = tinyPath
-	}
+	path := benchModel(b, synth.FileTypeQ4_K_M)
 	threads := runner.PhysicalCores()
 	m, err := runner.LoadModel(context.Background(), path, runner.ModelOptions{GPULayers: 0})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/runner"
+	"github.com/olm-dev/olm/synth"
 )
 
 // BenchmarkServeLoad drives a real olm serve (default settings: 4 slots) with 1, 4 and 16
@@ -23,9 +23,9 @@ import (
 //
 //	OLM_BENCH_MODEL=tinyllama-1.1b-q4_k_m.gguf go test ./cmd/olm -run '^$' -bench ServeLoad -benchtime 1x
 func BenchmarkServeLoad(b *testing.B) {
-	path := os.Getenv("OLM_BENCH_MODEL")
-	if path == "" {
-		b.Skip("set OLM_BENCH_MODEL to a GGUF (e.g. olm bench --synthetic tinyllama's file)")
+	path, err := runner.BenchModel(context.Background(), synth.FileTypeQ4_K_M, b.Logf)
+	if err != nil {
+		b.Fatal(err)
 	}
 	s := startServe(b, func(o *serveOptions) { o.threads = 2 })
 	mustRun(b, "", "import", path, "--name", "bench")
