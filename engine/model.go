@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -16,6 +18,9 @@ type Model struct {
 	Engine   *Engine
 	Template template.Template
 	Why      template.Reason // why Template was chosen, for /show
+
+	toolOnce sync.Once
+	toolFam  tools.Family
 }
 
 // Loader loads a model by name. The REPL calls it for /model; tests switch between tiny

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/engine"
 	"github.com/olm-dev/olm/runner"
 )
@@ -40,6 +41,9 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, tools.ErrNoTools):
+		return &apiError{status: http.StatusBadRequest, param: "tools",
+			msg: fmt.Sprintf("%v: send the request without tools, or use a model whose template takes them (olm show says)", err)}
 	case errors.As(err, &ge):
 		return &apiError{status: http.StatusBadRequest, msg: err.Error(), param: "response_format"}
 	case errors.As(err, &mbe):

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/engine"
+	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
 )
 
@@ -21,6 +24,34 @@ type genRequest struct {
 	stop      []string
 	truncate  bool // drop the oldest messages (never the system prompt) rather than refuse
 	keepAlive *time.Duration
+
+	// Tools: the definitions as template values (nil: none offered), as tools, and how
+	// the answer may use them. toolMsgs: the messages hold calls or results, which only
+	// a template that takes tools can render.
+	toolDefs   []any
+	toolList   []tools.Tool
+	toolChoice tools.Choice
+	parallel   bool
+	toolMsgs   bool
+	formatSet  bool // response_format or format: a grammar of its own
+	// olToolChoice: ollama's options.tool_choice, olm's extension ("auto", "none",
+	// "required" or a function's name).
+	olToolChoice string
+}
+
+// offersTools: the answer is parsed for calls.
+func (g *genRequest) offersTools() bool {
+	return len(g.toolDefs) > 0 && g.toolChoice.Mode != tools.ModeNone
+}
+
+// sink takes an answer as it comes, on the handler's goroutine. With tools, call gets
+// each call's start and argument fragments (OpenAI deltas) and callDone each call once
+// it is whole (ollama); text then carries only the prose around the calls.
+type sink struct {
+	start    func() // the model is loaded and the prompt fits: the answer begins
+	text     func([]byte) error
+	call     func(tools.Event) error
+	callDone func(template.ToolCall) error
 }
 
 // genResult is what the APIs report back.
@@ -29,7 +60,19 @@ type genResult struct {
 	model     string
 	loadDur   time.Duration
 	totalDur  time.Duration
-	truncated int // messages dropped to fit
+	truncated int                 // messages dropped to fit
+	calls     []template.ToolCall // the tool calls the answer made
+	callErr   error               // a call the model began but wrote wrong (*tools.MalformedError): its text went out as text
+}
+
+// finish is OpenAI's finish_reason: an answer that calls tools and ends by itself
+// finishes with "tool_calls".
+func (r genResult) finish() string {
+	f := finishReason(r.Reason)
+	if f == "stop" && len(r.calls) > 0 {
+		return "tool_calls"
+	}
+	return f
 }
 
 // finishReason maps olm's stop reasons to OpenAI's (ollama's done_reason uses the same two).
@@ -41,10 +84,10 @@ func finishReason(r runner.StopReason) string {
 	return "stop"
 }
 
-// generate runs g on its model, calling onText with each piece of text as it comes (on this
+// generate runs g on its model, handing the answer to out as it comes (on this
 // goroutine), and reports errors that happen before the first token as errors: the
 // handler then answers with an error status instead of a broken stream.
-func (s *Server) generate(ctx context.Context, g genRequest, onStart func(), onText func([]byte) error) (genResult, error) {
+func (s *Server) generate(ctx context.Context, g genRequest, out sink) (genResult, error) {
 	start := s.cfg.Now()
 	res := genResult{model: g.model}
 	l, err := s.models.acquire(ctx, g.model, g.keepAlive)
@@ -71,10 +114,26 @@ func (s *Server) generate(ctx context.Context, g genRequest, onStart func(), onT
 			req.MaxTokens = room
 		}
 	}
-	if onStart != nil {
-		onStart()
+	onText := out.text
+	var calls *callStream
+	if g.offersTools() {
+		fam := l.m.ToolFamily()
+		if err := constrainTools(&req.Sampling, fam, g); err != nil {
+			return res, err
+		}
+		calls = &callStream{p: tools.NewParser(fam), out: out}
+		onText = func(b []byte) error { return calls.deliver(calls.p.Push(string(b))) }
+	}
+	if out.start != nil {
+		out.start()
 	}
 	r, err := l.m.Engine.Generate(ctx, req, onText)
+	if calls != nil && err == nil {
+		tail, perr := calls.p.Close()
+		res.callErr = perr
+		err = calls.deliver(tail)
+		res.calls = calls.p.Calls()
+	}
 	res.Result = r
 	res.totalDur = s.cfg.Now().Sub(start)
 	s.metrics.promptTokens.Add(float64(r.PromptTokens))
@@ -86,6 +145,66 @@ func (s *Server) generate(ctx context.Context, g genRequest, onStart func(), onT
 		}
 	}
 	return res, err
+}
+
+// constrainTools adds the grammar tool_choice asks for: a forced call for "required" or a
+// named function, and for "auto" a lazy one that lets the model write prose and holds a
+// call it begins to the tools' schemas.
+func constrainTools(p *runner.SamplingParams, fam tools.Family, g genRequest) error {
+	if fam == tools.None {
+		return tools.ErrNoTools
+	}
+	c, ok, err := tools.Constrain(fam, g.toolList, g.toolChoice, g.parallel)
+	if err != nil {
+		return badRequest("tool_choice", "%v", err)
+	}
+	if !ok {
+		return nil
+	}
+	if g.formatSet {
+		return badRequest("response_format", "response_format and tools cannot both shape one answer: send one of them")
+	}
+	gr, err := grammar.Framed(c.Prefix, c.Schema, c.Suffix, c.Max)
+	if err != nil {
+		return badRequest("tools", "tools: a function's parameters: %v", err)
+	}
+	p.Grammar, p.GrammarRoot = gr.Text, gr.Root
+	if c.Trigger != "" {
+		p.GrammarTriggers = []string{c.Trigger}
+	}
+	return nil
+}
+
+// callStream feeds the engine's text through a tool-call parser and hands what it finds
+// to the sink: prose to text, call fragments to call, each call that became whole to
+// callDone.
+type callStream struct {
+	p    *tools.Parser
+	out  sink
+	sent int // calls given to callDone
+}
+
+func (c *callStream) deliver(evs []tools.Event) error {
+	for _, e := range evs {
+		var err error
+		switch {
+		case e.Kind == tools.Text:
+			err = c.out.text([]byte(e.Text))
+		case c.out.call != nil:
+			err = c.out.call(e)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for calls := c.p.Calls(); c.sent < len(calls); c.sent++ {
+		if c.out.callDone != nil {
+			if err := c.out.callDone(calls[c.sent]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // promptFor tokenizes the request: chat messages through the model's chat template,
@@ -111,10 +230,20 @@ func (s *Server) promptFor(m *engine.Model, g genRequest) ([]runner.Token, int, 
 		}
 		return toks, 0, nil
 	}
+	render := m.ChatPrompt
+	switch {
+	case g.offersTools():
+		render = func(msgs []template.Message) ([]runner.Token, error) { return m.ToolPrompt(msgs, g.toolDefs) }
+	case g.toolMsgs && m.ToolFamily() == tools.None:
+		return nil, 0, badRequest("messages", "the messages hold tool calls or results, but %s: use a model whose template takes tools (olm show says)", tools.ErrNoTools)
+	}
 	msgs := g.messages
 	dropped := 0
 	for {
-		toks, err := m.ChatPrompt(msgs)
+		toks, err := render(msgs)
+		if errors.Is(err, tools.ErrNoTools) {
+			return nil, 0, err
+		}
 		if err != nil {
 			return nil, 0, badRequest("messages", "%v", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/models"
 	"github.com/olm-dev/olm/runner"
@@ -97,6 +98,11 @@ func (g *genRequest) applyOptions(opts map[string]json.RawMessage) error {
 			}
 		case "stop":
 			err = json.Unmarshal(raw, &g.stop)
+		case "tool_choice": // olm's own: ollama has no way to force a call
+			var v string
+			if err = json.Unmarshal(raw, &v); err == nil {
+				g.olToolChoice = v
+			}
 		default:
 			if !ollamaIgnored[k] {
 				bad = append(bad, k)
@@ -117,10 +123,41 @@ func (g *genRequest) applyOptions(opts map[string]json.RawMessage) error {
 }
 
 type olMessage struct {
-	Role      string          `json:"role"`
-	Content   string          `json:"content"`
-	Images    json.RawMessage `json:"images,omitempty"`
-	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	Role       string          `json:"role"`
+	Content    string          `json:"content"`
+	Images     json.RawMessage `json:"images,omitempty"`
+	ToolCalls  []olToolCall    `json:"tool_calls,omitempty"`
+	ToolName   string          `json:"tool_name,omitempty"`
+	ToolCallID string          `json:"tool_call_id,omitempty"`
+}
+
+// olToolCall is a call in ollama's shape: the arguments are an object.
+type olToolCall struct {
+	ID       string `json:"id,omitempty"`
+	Function struct {
+		Index     int             `json:"index"`
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	} `json:"function"`
+}
+
+// ollamaChoice spells olm's tool_choice option as OpenAI's: "auto", "none" and
+// "required" as they are, anything else names the function.
+func ollamaChoice(v string) json.RawMessage {
+	var b []byte
+	switch tools.Mode(v) {
+	case "":
+		return nil
+	case tools.ModeAuto, tools.ModeNone, tools.ModeRequired:
+		b, _ = json.Marshal(v)
+	default:
+		b, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": v}})
+	}
+	return b
+}
+
+func olCall(i int, c template.ToolCall) map[string]any {
+	return map[string]any{"id": c.ID, "function": map[string]any{"index": i, "name": c.Name, "arguments": c.Arguments}}
 }
 
 type olRequest struct {
@@ -157,7 +194,6 @@ func (q *olRequest) unsupported() []string {
 			out = append(out, name)
 		}
 	}
-	set("tools", q.Tools)
 	set("images", q.Images)
 	set("context", q.Context)
 	set("think", q.Think)
@@ -192,17 +228,37 @@ func (q *olRequest) toGen(chat bool) (genRequest, error) {
 		return g, badRequest("format", "%v", err)
 	}
 	g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
+	g.formatSet = gr.Text != ""
 	if chat {
 		for i, m := range q.Messages {
 			role := m.Role
 			switch role {
-			case template.RoleSystem, template.RoleUser, template.RoleAssistant:
+			case template.RoleSystem, template.RoleUser, template.RoleAssistant, template.RoleTool:
 			default:
-				return g, badRequest("messages", "messages[%d]: role %q is not one of system, user, assistant", i, m.Role)
+				return g, badRequest("messages", "messages[%d]: role %q is not one of system, user, assistant, tool", i, m.Role)
 			}
-			g.messages = append(g.messages, template.Message{Role: role, Content: m.Content})
+			var calls []template.ToolCall
+			for k, c := range m.ToolCalls {
+				args, err := callArguments(c.Function.Arguments)
+				if err != nil || c.Function.Name == "" {
+					if err == nil {
+						err = errors.New("the function's name is missing")
+					}
+					return g, badRequest("messages", "messages[%d].tool_calls[%d]: %v", i, k, err)
+				}
+				calls = append(calls, template.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: args})
+			}
+			if len(calls) > 0 && role != template.RoleAssistant {
+				return g, badRequest("messages", "messages[%d]: only assistant messages make tool calls", i)
+			}
+			msg := toolMessage(role, m.Content, m.ToolCallID, m.ToolName, calls, g.messages)
+			g.toolMsgs = g.toolMsgs || len(calls) > 0 || role == template.RoleTool
+			g.messages = append(g.messages, msg)
 		}
-		return g, nil
+		return g, g.takeTools(q.Tools, ollamaChoice(g.olToolChoice), true)
+	}
+	if len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]" {
+		return g, badRequest("tools", "tools work with /api/chat, not with /api/generate")
 	}
 	if q.Prompt != nil {
 		g.prompt = *q.Prompt
@@ -261,12 +317,20 @@ func (s *Server) ollama(w http.ResponseWriter, r *http.Request, chat bool) {
 	}
 	if !stream {
 		var text strings.Builder
-		res, err := s.generate(r.Context(), g, nil, func(b []byte) error { text.Write(b); return nil })
+		res, err := s.generate(r.Context(), g, sink{text: func(b []byte) error { text.Write(b); return nil }})
 		if err != nil {
 			writeErr(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, final(res, text.String()))
+		o := final(res, text.String())
+		if len(res.calls) > 0 {
+			calls := make([]any, len(res.calls))
+			for i, c := range res.calls {
+				calls[i] = olCall(i, c)
+			}
+			o["message"] = map[string]any{"role": "assistant", "content": strings.TrimSpace(text.String()), "tool_calls": calls}
+		}
+		writeJSON(w, http.StatusOK, o)
 		return
 	}
 	sw := newStreamWriter(w, "application/x-ndjson")
@@ -277,7 +341,15 @@ func (s *Server) ollama(w http.ResponseWriter, r *http.Request, chat bool) {
 		}
 		return sw.write(append(b, '\n'))
 	}
-	res, err := s.generate(r.Context(), g, sw.start, func(b []byte) error { return line(piece(g.model, string(b))) })
+	ncalls := 0
+	res, err := s.generate(r.Context(), g, sink{start: sw.start,
+		text: func(b []byte) error { return line(piece(g.model, string(b))) },
+		callDone: func(c template.ToolCall) error { // ollama streams each call whole, once it is
+			o := piece(g.model, "")
+			o["message"] = map[string]any{"role": "assistant", "content": "", "tool_calls": []any{olCall(ncalls, c)}}
+			ncalls++
+			return line(o)
+		}})
 	if err != nil {
 		if !sw.started {
 			writeErr(w, r, err)
@@ -388,6 +460,9 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
 	}
 	d, info := detailsOf(res.Path)
 	caps := []string{"completion"}
+	if tools.Detect(info.ChatTemplate) != tools.None {
+		caps = append(caps, "tools") // clients such as Open WebUI offer tools only then
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"modelfile":  fmt.Sprintf("FROM %s\n", res.Path),
 		"parameters": "",

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
+	"github.com/olm-dev/olm/chat/tools"
 	"github.com/olm-dev/olm/grammar"
 	"github.com/olm-dev/olm/runner"
 )
@@ -59,8 +61,68 @@ func (c *content) UnmarshalJSON(b []byte) error {
 }
 
 type oaMessage struct {
-	Role    string  `json:"role"`
-	Content content `json:"content"`
+	Role       string       `json:"role"`
+	Content    content      `json:"content"`
+	ToolCalls  []oaToolCall `json:"tool_calls"`
+	ToolCallID string       `json:"tool_call_id"`
+	Name       string       `json:"name"`
+}
+
+// oaToolCall is a call in OpenAI's shape: the arguments are JSON text in a string (an
+// object is taken too, as some clients send one).
+type oaToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	} `json:"function"`
+}
+
+// oaCalls spells calls for a response: arguments as a string.
+func oaCalls(calls []template.ToolCall) []map[string]any {
+	out := make([]map[string]any, len(calls))
+	for i, c := range calls {
+		out[i] = map[string]any{"id": c.ID, "type": "function",
+			"function": map[string]any{"name": c.Name, "arguments": string(c.Arguments)}}
+	}
+	return out
+}
+
+// callArguments reads a call's arguments from a request: JSON object text, in a string or
+// as the object itself.
+func callArguments(raw json.RawMessage) (json.RawMessage, error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("arguments must be a JSON object: %.60q", string(raw))
+	}
+	return raw, nil
+}
+
+// toolMessage is one message in olm's terms, with an assistant's calls; a tool result
+// gets the function's name from the call it answers when the client sent none (some
+// templates print it).
+func toolMessage(role, text, callID, name string, calls []template.ToolCall, prior []template.Message) template.Message {
+	m := template.Message{Role: role, Content: text, ToolCalls: calls}
+	if role != template.RoleTool {
+		return m
+	}
+	m.ToolCallID, m.Name = callID, name
+	for _, p := range prior {
+		for _, c := range p.ToolCalls {
+			if m.Name == "" && callID != "" && c.ID == callID {
+				m.Name = c.Name
+			}
+		}
+	}
+	return m
 }
 
 type oaStreamOptions struct {
@@ -112,8 +174,6 @@ func (q *oaRequest) unsupported() []string {
 	set("logit_bias", q.LogitBias)
 	set("logprobs", q.Logprobs)
 	set("top_logprobs", q.TopLogprobs)
-	set("tools", q.Tools)
-	set("tool_choice", q.ToolChoice)
 	set("functions", q.Functions)
 	set("audio", q.Audio)
 	set("modalities", q.Modalities)
@@ -144,15 +204,40 @@ func (q *oaRequest) toGen(chat bool) (genRequest, error) {
 		for i, m := range q.Messages {
 			role := m.Role
 			switch role {
-			case template.RoleSystem, template.RoleUser, template.RoleAssistant:
+			case template.RoleSystem, template.RoleUser, template.RoleAssistant, template.RoleTool:
 			case "developer":
 				role = template.RoleSystem
 			default:
-				return g, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d]: role %q is not one of system, developer, user, assistant", i, m.Role)
+				return g, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d]: role %q is not one of system, developer, user, assistant, tool", i, m.Role)
 			}
-			g.messages = append(g.messages, template.Message{Role: role, Content: string(m.Content)})
+			var calls []template.ToolCall
+			for k, c := range m.ToolCalls {
+				args, err := callArguments(c.Function.Arguments)
+				if err != nil {
+					return g, badRequest(fmt.Sprintf("messages[%d].tool_calls[%d]", i, k), "messages[%d].tool_calls[%d] (%s): %v", i, k, c.Function.Name, err)
+				}
+				if c.Function.Name == "" {
+					return g, badRequest(fmt.Sprintf("messages[%d].tool_calls[%d]", i, k), "messages[%d].tool_calls[%d]: the function's name is missing", i, k)
+				}
+				calls = append(calls, template.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: args})
+			}
+			if len(calls) > 0 && role != template.RoleAssistant {
+				return g, badRequest(fmt.Sprintf("messages[%d].tool_calls", i), "messages[%d]: only assistant messages make tool calls", i)
+			}
+			if role == template.RoleTool && m.ToolCallID == "" {
+				return g, badRequest(fmt.Sprintf("messages[%d].tool_call_id", i), "messages[%d]: a tool message needs the tool_call_id of the call it answers", i)
+			}
+			msg := toolMessage(role, string(m.Content), m.ToolCallID, m.Name, calls, g.messages)
+			g.toolMsgs = g.toolMsgs || len(calls) > 0 || role == template.RoleTool
+			g.messages = append(g.messages, msg)
+		}
+		if err := g.takeTools(q.Tools, q.ToolChoice, string(q.ParallelCall) != "false"); err != nil {
+			return g, err
 		}
 	} else {
+		if len(q.Tools) > 0 && string(q.Tools) != "null" && string(q.Tools) != "[]" {
+			return g, badRequest("tools", "tools work with /v1/chat/completions, not with completions")
+		}
 		if q.Prompt == nil {
 			return g, badRequest("prompt", "prompt is required")
 		}
@@ -206,8 +291,30 @@ func (q *oaRequest) toGen(chat bool) (genRequest, error) {
 			return g, badRequest("response_format", "%v", err)
 		}
 		g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
+		g.formatSet = gr.Text != ""
 	}
 	return g, nil
+}
+
+// takeTools reads the tool definitions and tool_choice (both APIs; ollama has no
+// tool_choice, which means auto).
+func (g *genRequest) takeTools(rawTools, rawChoice json.RawMessage, parallel bool) error {
+	list, defs, err := tools.ParseTools(rawTools)
+	if err != nil {
+		return badRequest("tools", "%v", err)
+	}
+	choice, err := tools.ParseChoice(rawChoice)
+	if err != nil {
+		return badRequest("tool_choice", "%v", err)
+	}
+	if len(list) == 0 && (choice.Mode == tools.ModeRequired || choice.Mode == tools.ModeNamed) {
+		return badRequest("tool_choice", "tool_choice %s needs tools: send the functions in tools", choice.Mode)
+	}
+	if len(list) > 0 {
+		g.toolList, g.toolDefs = list, defs
+	}
+	g.toolChoice, g.parallel = choice, parallel
+	return nil
 }
 
 type oaUsage struct {
@@ -245,14 +352,23 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 	created := s.cfg.Now().Unix()
 	if !q.Stream {
 		var text strings.Builder
-		res, err := s.generate(r.Context(), g, nil, func(b []byte) error { text.Write(b); return nil })
+		res, err := s.generate(r.Context(), g, sink{text: func(b []byte) error { text.Write(b); return nil }})
 		if err != nil {
 			writeErr(w, r, err)
 			return
 		}
-		choice := map[string]any{"index": 0, "finish_reason": finishReason(res.Reason)}
+		choice := map[string]any{"index": 0, "finish_reason": res.finish()}
 		if chat {
-			choice["message"] = map[string]any{"role": "assistant", "content": text.String()}
+			msg := map[string]any{"role": "assistant", "content": text.String()}
+			if len(res.calls) > 0 {
+				msg["tool_calls"] = oaCalls(res.calls)
+				if t := strings.TrimSpace(text.String()); t != "" {
+					msg["content"] = t
+				} else {
+					msg["content"] = nil // OpenAI's shape for an answer that only calls
+				}
+			}
+			choice["message"] = msg
 		} else {
 			choice["text"] = text.String()
 			choice["logprobs"] = nil
@@ -285,9 +401,15 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 			event(chunk(model, map[string]any{"role": "assistant", "content": ""}, "", nil))
 		}
 	}
-	res, err := s.generate(r.Context(), g, onStart, func(b []byte) error {
-		return event(chunk(model, map[string]any{"content": string(b)}, string(b), nil))
-	})
+	res, err := s.generate(r.Context(), g, sink{start: onStart,
+		text: func(b []byte) error { return event(chunk(model, map[string]any{"content": string(b)}, string(b), nil)) },
+		call: func(e tools.Event) error {
+			d := map[string]any{"index": e.Index, "function": map[string]any{"arguments": e.Text}}
+			if e.Kind == tools.CallStart {
+				d["id"], d["type"], d["function"] = e.ID, "function", map[string]any{"name": e.Name, "arguments": ""}
+			}
+			return event(chunk(model, map[string]any{"tool_calls": []any{d}}, "", nil))
+		}})
 	if err != nil {
 		if !sw.started {
 			writeErr(w, r, err)
@@ -300,7 +422,7 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 	if res.Reason == runner.StopCancelled {
 		return // the client went away
 	}
-	event(chunk(res.model, map[string]any{}, "", finishReason(res.Reason)))
+	event(chunk(res.model, map[string]any{}, "", res.finish()))
 	if q.StreamOptions != nil && q.StreamOptions.IncludeUsage {
 		event(map[string]any{"id": id, "object": chunkObject, "created": created, "model": res.model,
 			"choices": []any{}, "usage": usageOf(res)})

@@ -22,10 +22,14 @@ type Constraint struct {
 // call it begins with the family's tag must then parse (runner's GrammarTriggers hold
 // the grammar back until the tag). ok is false for Llama 3, whose calls have no tag.
 func Auto(f Family, tools []Tool) (c Constraint, ok bool, err error) {
+	return auto(f, tools, MaxCalls)
+}
+
+func auto(f Family, tools []Tool, most int) (c Constraint, ok bool, err error) {
 	if f == Llama3 {
 		return Constraint{}, false, nil
 	}
-	c, err = Require(f, tools, "")
+	c, err = require(f, tools, "", most)
 	if err != nil {
 		return Constraint{}, false, err
 	}
@@ -42,6 +46,11 @@ const MaxCalls = 3
 // Require is the constraint for tool_choice: "required" (name "") forces a call of any
 // of the tools, a name forces that function.
 func Require(f Family, tools []Tool, name string) (Constraint, error) {
+	return require(f, tools, name, MaxCalls)
+}
+
+// require is Require with at most most calls when no function is named.
+func require(f Family, tools []Tool, name string, most int) (Constraint, error) {
 	var picked []Tool
 	for _, t := range tools {
 		if name == "" || t.Function.Name == name {
@@ -78,7 +87,7 @@ func Require(f Family, tools []Tool, name string) (Constraint, error) {
 	c := Constraint{Max: 1}
 	many := 1
 	if name == "" {
-		many = MaxCalls
+		many = most
 	}
 	switch f {
 	case Hermes:

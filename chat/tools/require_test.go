@@ -45,3 +45,53 @@ func TestRequire(t *testing.T) {
 		t.Errorf("auto, llama3: %v %v, want no constraint", ok, err)
 	}
 }
+
+func TestParseChoice(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		want Choice
+		err  string
+	}{
+		{``, Choice{Mode: ModeAuto}, ""},
+		{`null`, Choice{Mode: ModeAuto}, ""},
+		{`"none"`, Choice{Mode: ModeNone}, ""},
+		{`"required"`, Choice{Mode: ModeRequired}, ""},
+		{`{"type": "function", "function": {"name": "f"}}`, Choice{Mode: ModeNamed, Name: "f"}, ""},
+		{`"always"`, Choice{}, `tool_choice "always"`},
+		{`{"type": "function"}`, Choice{}, "tool_choice: want"},
+		{`3`, Choice{}, "tool_choice: want"},
+	} {
+		got, err := ParseChoice(json.RawMessage(c.raw))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.raw, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %+v %v, want %+v", c.raw, got, err, c.want)
+		}
+	}
+}
+
+func TestConstrainWithoutParallelCalls(t *testing.T) {
+	list, _, err := ParseTools(json.RawMessage(`[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b"}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := Constrain(Hermes, list, Choice{Mode: ModeRequired}, false); !ok || err != nil || c.Max != 1 {
+		t.Errorf("required, one call: %+v %v %v", c, ok, err)
+	}
+	if c, ok, err := Constrain(Mistral, list, Choice{Mode: ModeAuto}, false); !ok || err != nil || !strings.Contains(string(c.Schema), `"maxItems":1`) || c.Trigger == "" {
+		t.Errorf("auto, mistral, one call: %+v %v %v", c, ok, err)
+	}
+	if c, ok, err := Constrain(Hermes, list, Choice{Mode: ModeRequired}, true); !ok || err != nil || c.Max != MaxCalls {
+		t.Errorf("required, parallel: %+v %v %v", c, ok, err)
+	}
+	if _, ok, err := Constrain(Hermes, list, Choice{Mode: ModeNone}, true); ok || err != nil {
+		t.Errorf("none: %v %v, want no constraint", ok, err)
+	}
+	if _, _, err := Constrain(Hermes, list, Choice{Mode: ModeNamed, Name: "zz"}, true); err == nil || !strings.Contains(err.Error(), `"zz"`) {
+		t.Errorf("unknown name: %v", err)
+	}
+}
