@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/olm-dev/olm/chat/template"
@@ -62,14 +63,29 @@ type genResult struct {
 	totalDur  time.Duration
 	truncated int                 // messages dropped to fit
 	calls     []template.ToolCall // the tool calls the answer made
-	callErr   error               // a call the model began but wrote wrong (*tools.MalformedError): its text went out as text
+	// callErr: a call the model began but wrote wrong (*tools.MalformedError, mostly cut
+	// off by max_tokens). A stream has sent what it had; a whole answer then gives the
+	// model's text as it was (answer), so nothing is lost.
+	callErr error
+	answer  string
+}
+
+// whole is the content and calls of a non-streamed answer whose prose came as text.
+func (r genResult) whole(text string) (string, []template.ToolCall) {
+	if r.callErr != nil {
+		return r.answer, nil
+	}
+	if len(r.calls) > 0 {
+		text = strings.TrimSpace(text)
+	}
+	return text, r.calls
 }
 
 // finish is OpenAI's finish_reason: an answer that calls tools and ends by itself
 // finishes with "tool_calls".
 func (r genResult) finish() string {
 	f := finishReason(r.Reason)
-	if f == "stop" && len(r.calls) > 0 {
+	if f == "stop" && len(r.calls) > 0 && r.callErr == nil {
 		return "tool_calls"
 	}
 	return f
@@ -122,7 +138,10 @@ func (s *Server) generate(ctx context.Context, g genRequest, out sink) (genResul
 			return res, err
 		}
 		calls = &callStream{p: tools.NewParser(fam), out: out}
-		onText = func(b []byte) error { return calls.deliver(calls.p.Push(string(b))) }
+		onText = func(b []byte) error {
+			calls.answer.Write(b)
+			return calls.deliver(calls.p.Push(string(b)))
+		}
 	}
 	if out.start != nil {
 		out.start()
@@ -130,9 +149,8 @@ func (s *Server) generate(ctx context.Context, g genRequest, out sink) (genResul
 	r, err := l.m.Engine.Generate(ctx, req, onText)
 	if calls != nil && err == nil {
 		tail, perr := calls.p.Close()
-		res.callErr = perr
 		err = calls.deliver(tail)
-		res.calls = calls.p.Calls()
+		res.calls, res.callErr, res.answer = calls.p.Calls(), perr, calls.answer.String()
 	}
 	res.Result = r
 	res.totalDur = s.cfg.Now().Sub(start)
@@ -179,9 +197,10 @@ func constrainTools(p *runner.SamplingParams, fam tools.Family, g genRequest) er
 // to the sink: prose to text, call fragments to call, each call that became whole to
 // callDone.
 type callStream struct {
-	p    *tools.Parser
-	out  sink
-	sent int // calls given to callDone
+	p      *tools.Parser
+	out    sink
+	sent   int             // calls given to callDone
+	answer strings.Builder // the text as the model wrote it
 }
 
 func (c *callStream) deliver(evs []tools.Event) error {

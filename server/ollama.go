@@ -322,13 +322,14 @@ func (s *Server) ollama(w http.ResponseWriter, r *http.Request, chat bool) {
 			writeErr(w, r, err)
 			return
 		}
-		o := final(res, text.String())
-		if len(res.calls) > 0 {
-			calls := make([]any, len(res.calls))
-			for i, c := range res.calls {
-				calls[i] = olCall(i, c)
+		content, calls := res.whole(text.String())
+		o := final(res, content)
+		if len(calls) > 0 {
+			list := make([]any, len(calls))
+			for i, c := range calls {
+				list[i] = olCall(i, c)
 			}
-			o["message"] = map[string]any{"role": "assistant", "content": strings.TrimSpace(text.String()), "tool_calls": calls}
+			o["message"] = map[string]any{"role": "assistant", "content": content, "tool_calls": list}
 		}
 		writeJSON(w, http.StatusOK, o)
 		return

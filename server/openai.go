@@ -359,12 +359,11 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 		}
 		choice := map[string]any{"index": 0, "finish_reason": res.finish()}
 		if chat {
-			msg := map[string]any{"role": "assistant", "content": text.String()}
-			if len(res.calls) > 0 {
-				msg["tool_calls"] = oaCalls(res.calls)
-				if t := strings.TrimSpace(text.String()); t != "" {
-					msg["content"] = t
-				} else {
+			content, calls := res.whole(text.String())
+			msg := map[string]any{"role": "assistant", "content": content}
+			if len(calls) > 0 {
+				msg["tool_calls"] = oaCalls(calls)
+				if content == "" {
 					msg["content"] = nil // OpenAI's shape for an answer that only calls
 				}
 			}

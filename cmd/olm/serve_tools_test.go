@@ -147,6 +147,16 @@ func openaiToolRoundTrip(t *testing.T, s *served, model string) {
 		checkCall(t, schemas, call.ID, call.Function.Name, call.Function.Arguments, "")
 	}
 
+	// A call cut off by max_tokens is not a call: the model's text comes back as it was.
+	cut := params
+	cut.MaxTokens = openai.Int(6)
+	if r, err = c.Chat.Completions.New(ctx, cut); err != nil {
+		t.Fatal(err)
+	}
+	if ch := r.Choices[0]; ch.FinishReason != "length" || len(ch.Message.ToolCalls) != 0 || strings.TrimSpace(ch.Message.Content) == "" {
+		t.Errorf("cut-off call: finish %q, %d calls, content %q: want length, none, the text", ch.FinishReason, len(ch.Message.ToolCalls), ch.Message.Content)
+	}
+
 	// Streaming, one named function: the deltas carry id, type and name first, then
 	// the arguments in fragments.
 	params.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfFunctionToolChoice: &openai.ChatCompletionNamedToolChoiceParam{
