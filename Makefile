@@ -43,9 +43,12 @@ headers:
 build: headers
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/olm
 
+# The engine's scheduler and the server are concurrent Go: their tests run under -race too
+# (a second build of llama.cpp's packages, a few minutes cold).
 test: headers
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -timeout 20m ./engine ./server
 
 run: build
 	./$(BIN) chat $(MODEL)
