@@ -126,19 +126,9 @@ type olMessage struct {
 	Role       string          `json:"role"`
 	Content    string          `json:"content"`
 	Images     json.RawMessage `json:"images,omitempty"`
-	ToolCalls  []olToolCall    `json:"tool_calls,omitempty"`
+	ToolCalls  []apiToolCall   `json:"tool_calls,omitempty"`
 	ToolName   string          `json:"tool_name,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
-}
-
-// olToolCall is a call in ollama's shape: the arguments are an object.
-type olToolCall struct {
-	ID       string `json:"id,omitempty"`
-	Function struct {
-		Index     int             `json:"index"`
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
 }
 
 // ollamaChoice spells olm's tool_choice option as OpenAI's: "auto", "none" and
@@ -237,23 +227,9 @@ func (q *olRequest) toGen(chat bool) (genRequest, error) {
 			default:
 				return g, badRequest("messages", "messages[%d]: role %q is not one of system, user, assistant, tool", i, m.Role)
 			}
-			var calls []template.ToolCall
-			for k, c := range m.ToolCalls {
-				args, err := callArguments(c.Function.Arguments)
-				if err != nil || c.Function.Name == "" {
-					if err == nil {
-						err = errors.New("the function's name is missing")
-					}
-					return g, badRequest("messages", "messages[%d].tool_calls[%d]: %v", i, k, err)
-				}
-				calls = append(calls, template.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: args})
+			if err := g.addMessage(i, role, m.Content, m.ToolCallID, m.ToolName, m.ToolCalls, false); err != nil {
+				return g, err
 			}
-			if len(calls) > 0 && role != template.RoleAssistant {
-				return g, badRequest("messages", "messages[%d]: only assistant messages make tool calls", i)
-			}
-			msg := toolMessage(role, m.Content, m.ToolCallID, m.ToolName, calls, g.messages)
-			g.toolMsgs = g.toolMsgs || len(calls) > 0 || role == template.RoleTool
-			g.messages = append(g.messages, msg)
 		}
 		return g, g.takeTools(q.Tools, ollamaChoice(g.olToolChoice), true)
 	}

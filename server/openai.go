@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -61,22 +60,11 @@ func (c *content) UnmarshalJSON(b []byte) error {
 }
 
 type oaMessage struct {
-	Role       string       `json:"role"`
-	Content    content      `json:"content"`
-	ToolCalls  []oaToolCall `json:"tool_calls"`
-	ToolCallID string       `json:"tool_call_id"`
-	Name       string       `json:"name"`
-}
-
-// oaToolCall is a call in OpenAI's shape: the arguments are JSON text in a string (an
-// object is taken too, as some clients send one).
-type oaToolCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
+	Role       string        `json:"role"`
+	Content    content       `json:"content"`
+	ToolCalls  []apiToolCall `json:"tool_calls"`
+	ToolCallID string        `json:"tool_call_id"`
+	Name       string        `json:"name"`
 }
 
 // oaCalls spells calls for a response: arguments as a string.
@@ -87,42 +75,6 @@ func oaCalls(calls []template.ToolCall) []map[string]any {
 			"function": map[string]any{"name": c.Name, "arguments": string(c.Arguments)}}
 	}
 	return out
-}
-
-// callArguments reads a call's arguments from a request: JSON object text, in a string or
-// as the object itself.
-func callArguments(raw json.RawMessage) (json.RawMessage, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		raw = json.RawMessage(s)
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return json.RawMessage("{}"), nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, fmt.Errorf("arguments must be a JSON object: %.60q", string(raw))
-	}
-	return raw, nil
-}
-
-// toolMessage is one message in olm's terms, with an assistant's calls; a tool result
-// gets the function's name from the call it answers when the client sent none (some
-// templates print it).
-func toolMessage(role, text, callID, name string, calls []template.ToolCall, prior []template.Message) template.Message {
-	m := template.Message{Role: role, Content: text, ToolCalls: calls}
-	if role != template.RoleTool {
-		return m
-	}
-	m.ToolCallID, m.Name = callID, name
-	for _, p := range prior {
-		for _, c := range p.ToolCalls {
-			if m.Name == "" && callID != "" && c.ID == callID {
-				m.Name = c.Name
-			}
-		}
-	}
-	return m
 }
 
 type oaStreamOptions struct {
@@ -210,26 +162,9 @@ func (q *oaRequest) toGen(chat bool) (genRequest, error) {
 			default:
 				return g, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d]: role %q is not one of system, developer, user, assistant, tool", i, m.Role)
 			}
-			var calls []template.ToolCall
-			for k, c := range m.ToolCalls {
-				args, err := callArguments(c.Function.Arguments)
-				if err != nil {
-					return g, badRequest(fmt.Sprintf("messages[%d].tool_calls[%d]", i, k), "messages[%d].tool_calls[%d] (%s): %v", i, k, c.Function.Name, err)
-				}
-				if c.Function.Name == "" {
-					return g, badRequest(fmt.Sprintf("messages[%d].tool_calls[%d]", i, k), "messages[%d].tool_calls[%d]: the function's name is missing", i, k)
-				}
-				calls = append(calls, template.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: args})
+			if err := g.addMessage(i, role, string(m.Content), m.ToolCallID, m.Name, m.ToolCalls, true); err != nil {
+				return g, err
 			}
-			if len(calls) > 0 && role != template.RoleAssistant {
-				return g, badRequest(fmt.Sprintf("messages[%d].tool_calls", i), "messages[%d]: only assistant messages make tool calls", i)
-			}
-			if role == template.RoleTool && m.ToolCallID == "" {
-				return g, badRequest(fmt.Sprintf("messages[%d].tool_call_id", i), "messages[%d]: a tool message needs the tool_call_id of the call it answers", i)
-			}
-			msg := toolMessage(role, string(m.Content), m.ToolCallID, m.Name, calls, g.messages)
-			g.toolMsgs = g.toolMsgs || len(calls) > 0 || role == template.RoleTool
-			g.messages = append(g.messages, msg)
 		}
 		if err := g.takeTools(q.Tools, q.ToolChoice, string(q.ParallelCall) != "false"); err != nil {
 			return g, err
