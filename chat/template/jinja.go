@@ -78,11 +78,19 @@ func (j *Jinja) RenderTools(msgs []Message, tools []any, addGenerationPrompt boo
 	}
 	hasBOS := j.tokens.BOS != "" && strings.HasPrefix(text, j.tokens.BOS)
 
-	marks := newSentinels(j.source, msgs)
-	skeleton, err := j.execute(msgs, marks.texts, tools, addGenerationPrompt)
-	if err == nil {
-		if parts, ok := align(marks.split(skeleton), msgs, text); ok {
-			return Prompt{Parts: parts, HasBOS: hasBOS}, nil
+	// First with the tool calls' argument strings protected as well; a template that
+	// prints them in a way the placeholders cannot follow still gets its contents
+	// protected on the second try.
+	for _, args := range []bool{hasToolCalls(msgs), false} {
+		marks := newSentinels(j.source, msgs, args)
+		skeleton, err := j.execute(msgs, marks, tools, addGenerationPrompt)
+		if err == nil {
+			if parts, ok := marks.align(marks.split(skeleton), msgs, text); ok {
+				return Prompt{Parts: parts, HasBOS: hasBOS}, nil
+			}
+		}
+		if !args {
+			break
 		}
 	}
 	var parts []Part
@@ -92,9 +100,19 @@ func (j *Jinja) RenderTools(msgs []Message, tools []any, addGenerationPrompt boo
 	return Prompt{Parts: parts, HasBOS: hasBOS, Unprotected: true}, nil
 }
 
-// execute renders the template; contents, when given, replace each
-// message's content (the placeholder pass).
-func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen bool) (out string, err error) {
+func hasToolCalls(msgs []Message) bool {
+	for _, m := range msgs {
+		if len(m.ToolCalls) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// execute renders the template; marks, when given, put placeholders in place of each
+// message's content (and of the tool calls' argument strings if it says so): the
+// placeholder pass.
+func (j *Jinja) execute(msgs []Message, marks *sentinels, tools []any, addGen bool) (out string, err error) {
 	// Templates come from downloaded files; a gonja panic on an odd
 	// expression must become an error, not a crash.
 	defer func() {
@@ -105,12 +123,16 @@ func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen b
 	list := make([]any, len(msgs))
 	for i, m := range msgs {
 		c := m.Content
-		if contents != nil {
-			c = contents[i]
+		if marks != nil {
+			c = marks.texts[i]
 		}
 		msg := map[string]any{"role": m.Role, "content": c}
 		if len(m.ToolCalls) > 0 {
-			calls, err := templateCalls(m.ToolCalls)
+			var protect func(any) any
+			if marks != nil && marks.args {
+				protect = marks.protect
+			}
+			calls, err := templateCalls(m.ToolCalls, protect)
 			if err != nil {
 				return "", fmt.Errorf("render %s: message %d: %w", j.Name(), i, err)
 			}
@@ -148,7 +170,7 @@ func (j *Jinja) execute(msgs []Message, contents []string, tools []any, addGen b
 // templateCalls spells tool calls as Hugging Face templates read them: OpenAI's shape,
 // {"id", "type": "function", "function": {"name", "arguments": object}}, keys in that
 // order (Mistral's template writes function|tojson as it is).
-func templateCalls(calls []ToolCall) ([]any, error) {
+func templateCalls(calls []ToolCall, protect func(any) any) ([]any, error) {
 	out := make([]any, len(calls))
 	for i, c := range calls {
 		raw := c.Arguments
@@ -158,6 +180,9 @@ func templateCalls(calls []ToolCall) ([]any, error) {
 		args, err := OrderedJSON(raw)
 		if err != nil {
 			return nil, fmt.Errorf("tool call %s: arguments: %w", c.Name, err)
+		}
+		if protect != nil {
+			args = protect(args)
 		}
 		out[i] = orderedDict("id", c.ID, "type", "function", "function", orderedDict("name", c.Name, "arguments", args))
 	}

@@ -1,21 +1,42 @@
 package template
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
 )
 
 // sentinels are placeholders for message contents in the placeholder pass.
 // Their prefix appears neither in the template nor in any content, so every
 // occurrence in the output is one we put there.
+//
+// With args, the string values in the arguments of the messages' tool calls get
+// placeholders too (slots after the messages'), so text a model wrote into a call, which
+// the next turn sends back, cannot become control tokens either.
 type sentinels struct {
 	open, close string
 	texts       []string // per message; "" for empty contents, which need no protection
+	args        bool     // protect tool-call argument strings
+	argValues   []string // the protected strings, in the order the placeholder pass met them
+	nMsgs       int
 }
 
-func newSentinels(source string, msgs []Message) sentinels {
+func newSentinels(source string, msgs []Message, args bool) *sentinels {
 	const closeMark = "⟧"
+	var strs []string
+	if args {
+		for _, m := range msgs {
+			for _, c := range m.ToolCalls {
+				var v any
+				if json.Unmarshal(c.Arguments, &v) == nil {
+					strs = appendStrings(strs, v)
+				}
+			}
+		}
+	}
 	open := ""
 	for n := 0; ; n++ {
 		open = fmt.Sprintf("⟦olm-content-%d:", n)
@@ -23,17 +44,81 @@ func newSentinels(source string, msgs []Message) sentinels {
 		for _, m := range msgs {
 			clash = clash || strings.Contains(m.Content, open)
 		}
+		for _, a := range strs {
+			clash = clash || strings.Contains(a, open)
+		}
 		if !clash {
 			break
 		}
 	}
-	s := sentinels{open: open, close: closeMark, texts: make([]string, len(msgs))}
+	s := &sentinels{open: open, close: closeMark, texts: make([]string, len(msgs)), args: args, nMsgs: len(msgs)}
 	for i, m := range msgs {
 		if m.Content != "" {
 			s.texts[i] = open + strconv.Itoa(i) + closeMark
 		}
 	}
 	return s
+}
+
+// appendStrings adds the strings in a decoded JSON value (object keys too: a template
+// prints them as well).
+func appendStrings(out []string, v any) []string {
+	switch t := v.(type) {
+	case string:
+		out = append(out, t)
+	case []any:
+		for _, e := range t {
+			out = appendStrings(out, e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			out = appendStrings(append(out, k), e)
+		}
+	}
+	return out
+}
+
+// argMark records an argument string and returns its placeholder.
+func (s *sentinels) argMark(v string) string {
+	if v == "" {
+		return v
+	}
+	s.argValues = append(s.argValues, v)
+	return s.open + strconv.Itoa(s.nMsgs+len(s.argValues)-1) + s.close
+}
+
+// protect is v (an argument value from OrderedJSON) with its strings replaced by
+// placeholders; keys stay, templates rarely print them apart from the whole object.
+func (s *sentinels) protect(v any) any {
+	switch t := v.(type) {
+	case string:
+		return s.argMark(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = s.protect(e)
+		}
+		return out
+	case exec.Dict:
+		d := exec.Dict{Pairs: make([]*exec.Pair, len(t.Pairs))}
+		for i, p := range t.Pairs {
+			d.Pairs[i] = &exec.Pair{Key: p.Key, Value: exec.AsValue(s.protect(p.Value.Interface()))}
+		}
+		return d
+	}
+	return v
+}
+
+// forms lists what slot n may have become in the real rendering.
+func (s *sentinels) forms(n int, msgs []Message) []string {
+	if n < s.nMsgs {
+		return contentForms(msgs[n].Content)
+	}
+	v := s.argValues[n-s.nMsgs]
+	var b strings.Builder
+	writePyString(&b, v) // inside tojson's output, as most templates print arguments
+	q := b.String()
+	return []string{q[1 : len(q)-1], v}
 }
 
 // segment is scaffolding text, or (msg >= 0) the place of message msg's content.
@@ -53,7 +138,7 @@ func (s sentinels) split(out string) []segment {
 		rest := out[i+len(s.open):]
 		j := strings.Index(rest, s.close)
 		n, err := strconv.Atoi(rest[:max(j, 0)])
-		if j < 0 || err != nil || n < 0 || n >= len(s.texts) {
+		if j < 0 || err != nil || n < 0 || n >= s.nMsgs+len(s.argValues) {
 			// A mangled placeholder: treat as text; alignment will then fail.
 			segs = append(segs, segment{text: out[:i+len(s.open)], msg: -1})
 			out = rest
@@ -74,7 +159,7 @@ func (s sentinels) split(out string) []segment {
 // align finds, for each content slot, the form of that message's content
 // (as is, or with edge whitespace stripped) that makes scaffolding plus
 // contents equal the real rendering. It backtracks over the few forms.
-func align(segs []segment, msgs []Message, want string) ([]Part, bool) {
+func (s *sentinels) align(segs []segment, msgs []Message, want string) ([]Part, bool) {
 	stack := make([]Part, 0, len(segs))
 	var walk func(k, pos int) bool
 	walk = func(k, pos int) bool {
@@ -93,7 +178,7 @@ func align(segs []segment, msgs []Message, want string) ([]Part, bool) {
 			stack = stack[:len(stack)-1]
 			return false
 		}
-		for _, form := range contentForms(msgs[seg.msg].Content) {
+		for _, form := range s.forms(seg.msg, msgs) {
 			if !strings.HasPrefix(want[pos:], form) {
 				continue
 			}
