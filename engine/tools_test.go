@@ -90,13 +90,8 @@ func TestToolPromptKeepsArgumentsText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := synth.TinyChat("llama")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.ChatTemplate = string(src)
 	path := filepath.Join(t.TempDir(), "qwen-tools.gguf")
-	if err := synth.Write(context.Background(), path, spec, nil); err != nil {
+	if err := synth.WriteTinyChat(context.Background(), path, "llama", string(src)); err != nil {
 		t.Fatal(err)
 	}
 	m := open(t, "qwen-tools", path, 2048)

@@ -34,7 +34,6 @@ type genRequest struct {
 	toolChoice tools.Choice
 	parallel   bool
 	toolMsgs   bool
-	formatSet  bool // response_format or format: a grammar of its own
 	// olToolChoice: ollama's options.tool_choice, olm's extension ("auto", "none",
 	// "required" or a function's name).
 	olToolChoice string
@@ -165,13 +164,11 @@ func (s *Server) generate(ctx context.Context, g genRequest, out sink) (genResul
 	return res, err
 }
 
-// constrainTools adds the grammar tool_choice asks for: a forced call for "required" or a
+// constrainTools (after promptFor, which refused a model without a tool format) adds the
+// grammar tool_choice asks for: a forced call for "required" or a
 // named function, and for "auto" a lazy one that lets the model write prose and holds a
 // call it begins to the tools' schemas.
 func constrainTools(p *runner.SamplingParams, fam tools.Family, g genRequest) error {
-	if fam == tools.None {
-		return tools.ErrNoTools
-	}
 	c, ok, err := tools.Constrain(fam, g.toolList, g.toolChoice, g.parallel)
 	if err != nil {
 		return badRequest("tool_choice", "%v", err)
@@ -179,7 +176,7 @@ func constrainTools(p *runner.SamplingParams, fam tools.Family, g genRequest) er
 	if !ok {
 		return nil
 	}
-	if g.formatSet {
+	if p.Grammar != "" { // response_format or format set one already
 		return badRequest("response_format", "response_format and tools cannot both shape one answer: send one of them")
 	}
 	gr, err := grammar.Framed(c.Prefix, c.Schema, c.Suffix, c.Max)

@@ -218,7 +218,6 @@ func (q *olRequest) toGen(chat bool) (genRequest, error) {
 		return g, badRequest("format", "%v", err)
 	}
 	g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
-	g.formatSet = gr.Text != ""
 	if chat {
 		for i, m := range q.Messages {
 			role := m.Role

@@ -226,7 +226,6 @@ func (q *oaRequest) toGen(chat bool) (genRequest, error) {
 			return g, badRequest("response_format", "%v", err)
 		}
 		g.sampling.Grammar, g.sampling.GrammarRoot = gr.Text, gr.Root
-		g.formatSet = gr.Text != ""
 	}
 	return g, nil
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -219,4 +220,19 @@ func TinyChat(arch string) (Spec, error) {
 	spec.ChatTemplate = ChatML
 	spec.ExtraSpecial = []string{"<|im_start|>", "<|im_end|>"}
 	return spec, nil
+}
+
+// WriteTinyChat writes TinyChat(arch) to path; a chatTemplate other than "" replaces
+// ChatML (a real model's Jinja, for the tool-call tests) and special adds control tokens
+// to ChatML's two (Mistral's [INST], [TOOL_CALLS], ...).
+func WriteTinyChat(ctx context.Context, path, arch, chatTemplate string, special ...string) error {
+	spec, err := TinyChat(arch)
+	if err != nil {
+		return err
+	}
+	if chatTemplate != "" {
+		spec.ChatTemplate = chatTemplate
+	}
+	spec.ExtraSpecial = append(spec.ExtraSpecial, special...)
+	return Write(ctx, path, spec, nil)
 }

@@ -35,12 +35,8 @@ func TestMain(m *testing.M) {
 }
 
 func writeTiny(dir, kind string) string {
-	spec, err := synth.TinyChat(kind) // 4096 tokens: room for the long-history benchmark
-	if err != nil {
-		panic(err)
-	}
-	path := filepath.Join(dir, kind+".gguf")
-	if err := synth.Write(context.Background(), path, spec, nil); err != nil {
+	path := filepath.Join(dir, kind+".gguf") // 4096 tokens: room for the long-history benchmark
+	if err := synth.WriteTinyChat(context.Background(), path, kind, ""); err != nil {
 		panic(err)
 	}
 	return path

@@ -36,14 +36,8 @@ func importToolModel(t testing.TB, name, tmpl string, special ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := synth.TinyChat("llama")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.ChatTemplate = string(src)
-	spec.ExtraSpecial = append(spec.ExtraSpecial, special...)
 	path := filepath.Join(t.TempDir(), name+".gguf")
-	if err := synth.Write(context.Background(), path, spec, nil); err != nil {
+	if err := synth.WriteTinyChat(context.Background(), path, "llama", string(src), special...); err != nil {
 		t.Fatal(err)
 	}
 	mustRun(t, "", "import", path, "--name", name)
