@@ -118,27 +118,40 @@ type LogitsReader struct {
 // ErrNotLogits marks a file that is not a logits file.
 var ErrNotLogits = errors.New("not an olm/llama-perplexity logits file")
 
-// NewLogitsReader reads the header.
-func NewLogitsReader(r io.Reader) (*LogitsReader, error) {
+// ErrDamagedLogits marks a logits file whose length does not match what its header says.
+var ErrDamagedLogits = errors.New("damaged logits file")
+
+// NewLogitsReader reads the header of a logits file of size bytes (-1: unknown). A known
+// size must be exactly what the header describes, checked before anything the header asks
+// for is allocated, so a cut or crafted file is an error, never a huge allocation.
+func NewLogitsReader(r io.Reader, size int64) (*LogitsReader, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	if !IsLogitsFile(br) {
 		return nil, ErrNotLogits
 	}
 	var hdr [3]uint32
 	if err := binary.Read(br, binary.LittleEndian, &hdr); err != nil {
-		return nil, fmt.Errorf("logits file: truncated header: %w", err)
+		return nil, fmt.Errorf("%w: truncated header: %v", ErrDamagedLogits, err)
 	}
 	nCtx, nVocab, nChunks := int(hdr[0]), int(int32(hdr[1])), int(int32(hdr[2]))
 	if nCtx < 4 || nCtx > 1<<24 || nVocab <= 0 || nVocab > 1<<24 || nChunks <= 0 || nChunks > 1<<24 {
-		return nil, fmt.Errorf("logits file: implausible header (n_ctx %d, n_vocab %d, %d windows)", nCtx, nVocab, nChunks)
+		return nil, fmt.Errorf("%w: implausible header (n_ctx %d, n_vocab %d, %d windows)", ErrDamagedLogits, nCtx, nVocab, nChunks)
+	}
+	want, ok := logitsFileSize(nCtx, nVocab, nChunks)
+	if !ok {
+		return nil, fmt.Errorf("%w: implausible header (n_ctx %d, n_vocab %d, %d windows)", ErrDamagedLogits, nCtx, nVocab, nChunks)
+	}
+	if size >= 0 && size != want {
+		return nil, fmt.Errorf("%w: %d bytes, but its header (n_ctx %d, n_vocab %d, %d windows) describes %d; save the reference again with --save-logits",
+			ErrDamagedLogits, size, nCtx, nVocab, nChunks, want)
 	}
 	toks := make([]int32, nCtx*nChunks)
 	if err := binary.Read(br, binary.LittleEndian, toks); err != nil {
-		return nil, fmt.Errorf("logits file: truncated token list: %w", err)
+		return nil, fmt.Errorf("%w: truncated token list: %v", ErrDamagedLogits, err)
 	}
 	for _, t := range toks {
 		if t < 0 || int(t) >= nVocab {
-			return nil, fmt.Errorf("logits file: token %d outside its vocabulary of %d", t, nVocab)
+			return nil, fmt.Errorf("%w: token %d outside its vocabulary of %d", ErrDamagedLogits, t, nVocab)
 		}
 	}
 	lr := &LogitsReader{Header: LogitsHeader{NCtx: nCtx, NVocab: nVocab, Tokens: toks}, r: br}
@@ -146,10 +159,22 @@ func NewLogitsReader(r io.Reader) (*LogitsReader, error) {
 	return lr, nil
 }
 
+// logitsFileSize is the length of a logits file with this header, and false where that
+// does not fit in an int64 (no file on any disk is that long).
+func logitsFileSize(nCtx, nVocab, nChunks int) (int64, bool) {
+	const limit = math.MaxInt64 / 4
+	tokens := int64(nCtx) * int64(nChunks) * 4 // at most 2^50
+	perWindow := int64(nCtx-1-first(nCtx)) * int64(rowLen(nVocab)) * 2
+	if perWindow > limit/int64(nChunks) {
+		return 0, false
+	}
+	return int64(len(logitsMagic)) + 12 + tokens + perWindow*int64(nChunks), true
+}
+
 // next reads one window's rows.
 func (lr *LogitsReader) next() ([]uint16, error) {
 	if err := binary.Read(lr.r, binary.LittleEndian, lr.rows); err != nil {
-		return nil, fmt.Errorf("logits file: truncated: %w", err)
+		return nil, fmt.Errorf("%w: cut short: %v", ErrDamagedLogits, err)
 	}
 	return lr.rows, nil
 }

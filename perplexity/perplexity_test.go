@@ -3,9 +3,11 @@ package perplexity
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -139,7 +141,7 @@ func TestSaveAndCompareWithItself(t *testing.T) {
 	if buf.Len() != wantLen {
 		t.Fatalf("file is %d bytes, want %d", buf.Len(), wantLen)
 	}
-	lr, err := NewLogitsReader(bytes.NewReader(buf.Bytes()))
+	lr, err := NewLogitsReader(bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestKLMatchesExact(t *testing.T) {
 	var prev KLResult
 	for _, bonus := range []float32{2.2, 3.5} {
 		other := &noisy{fakeModel: base, extra: bonus}
-		lr, _ := NewLogitsReader(bytes.NewReader(buf.Bytes()))
+		lr, _ := NewLogitsReader(bytes.NewReader(buf.Bytes()), int64(len(buf.Bytes())))
 		r, err := Compare(context.Background(), other, lr, o)
 		if err != nil {
 			t.Fatal(err)
@@ -231,17 +233,51 @@ func exactKL(base Evaluator, other Evaluator, toks []int32, o Options) float64 {
 }
 
 func TestNotALogitsFile(t *testing.T) {
-	if _, err := NewLogitsReader(bytes.NewReader([]byte("GGUF\x03\x00\x00\x00"))); !errors.Is(err, ErrNotLogits) {
+	if _, err := NewLogitsReader(bytes.NewReader([]byte("GGUF\x03\x00\x00\x00")), 8); !errors.Is(err, ErrNotLogits) {
 		t.Fatalf("a GGUF header: %v", err)
 	}
 	var buf bytes.Buffer
 	WriteLogitsHeader(&buf, LogitsHeader{NCtx: 8, NVocab: 4, Tokens: []int32{0, 1, 2, 3, 0, 1, 2, 3}})
-	lr, err := NewLogitsReader(bytes.NewReader(buf.Bytes()))
+	// Of unknown length, a header without rows opens, and its first window is an error.
+	lr, err := NewLogitsReader(bytes.NewReader(buf.Bytes()), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lr.next(); err == nil {
-		t.Fatal("a file without rows read a window")
+	if _, err := lr.next(); !errors.Is(err, ErrDamagedLogits) {
+		t.Fatalf("a file without rows read a window: %v", err)
+	}
+}
+
+// A cut or crafted logits file is refused before anything its header asks for is
+// allocated: headers that once asked for 2^48 tokens (a panic in make) or 2^43 bytes of
+// rows (Go's out-of-memory crash).
+func TestDamagedLogitsFileIsRefused(t *testing.T) {
+	header := func(nCtx, nVocab, nChunks uint32, tail int) []byte {
+		b := []byte(logitsMagic)
+		for _, v := range []uint32{nCtx, nVocab, nChunks} {
+			b = binary.LittleEndian.AppendUint32(b, v)
+		}
+		return append(b, make([]byte, tail)...)
+	}
+	var good bytes.Buffer
+	m := &fakeModel{nVocab: 9, seed: 3, bonus: 2, noise: 2}
+	if _, err := Run(context.Background(), m, text(64, 9), Options{Ctx: 16, NVocab: 9, BOS: -1}, &good); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"2^48 tokens":      header(1<<24, 512, 1<<24, 64),
+		"2^43 bytes/row":   header(1<<20, 1<<24, 1, 4<<20),
+		"cut in the rows":  good.Bytes()[:good.Len()-10],
+		"cut in the token": good.Bytes()[:30],
+		"a byte too many":  append(bytes.Clone(good.Bytes()), 0),
+	} {
+		_, err := NewLogitsReader(bytes.NewReader(b), int64(len(b)))
+		if !errors.Is(err, ErrDamagedLogits) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := NewLogitsReader(bytes.NewReader(good.Bytes()), int64(good.Len())); err != nil {
+		t.Fatalf("the whole file: %v", err)
 	}
 }
 

@@ -62,7 +62,7 @@ func compare(t *testing.T, path string, base []byte) perplexity.KLResult {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	lr, err := perplexity.NewLogitsReader(bytes.NewReader(base))
+	lr, err := perplexity.NewLogitsReader(bytes.NewReader(base), int64(len(base)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -114,7 +115,14 @@ func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeR
 	p.ftype = C.enum_llama_ftype(o.Type.FType)
 	p.nthread = C.int32_t(o.Threads)
 	p.allow_requantize = C.bool(o.AllowRequantize)
-	tmp := out + ".tmp"
+	// A fresh temporary name beside out: never a file of the user's that happens to be
+	// called out.tmp.
+	tf, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return QuantizeResult{}, fmt.Errorf("quantize %s: %w", in, err)
+	}
+	tmp := tf.Name()
+	tf.Close()
 	cin, ctmp := C.CString(in), C.CString(tmp)
 	defer C.free(unsafe.Pointer(cin))
 	defer C.free(unsafe.Pointer(ctmp))
@@ -161,6 +169,10 @@ func Quantize(ctx context.Context, in, out string, o QuantizeOptions) (QuantizeR
 		<-done
 		os.Remove(tmp)
 		return res, ctx.Err()
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp's 0600 is not what a model file needs
+		os.Remove(tmp)
+		return res, err
 	}
 	return res, os.Rename(tmp, out)
 }

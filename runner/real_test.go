@@ -2,6 +2,8 @@ package runner_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -146,6 +148,11 @@ func TestStoriesQuantizeBlockSizes(t *testing.T) {
 		}
 	}
 	q, _ := runner.ParseQuantType("q6_k")
+	// A file of the user's named like a temporary one is left alone.
+	mine := filepath.Join(dir, "q6.gguf.tmp")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var progress []int
 	res, err := runner.Quantize(context.Background(), in, dir+"/q6.gguf", runner.QuantizeOptions{Type: q, Threads: 1,
 		Progress: func(done, total int, _ string) { progress = append(progress, done, total) }})
@@ -157,6 +164,15 @@ func TestStoriesQuantizeBlockSizes(t *testing.T) {
 	}
 	if len(progress) != 96 || progress[94] != 48 || progress[95] != 48 {
 		t.Fatalf("progress %v, want 48 steps to 48/48", progress)
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Fatalf("quantize replaced %s: %q %v", mine, b, err)
+	}
+	if st, err := os.Stat(dir + "/q6.gguf"); err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("output: %v %v", st, err)
+	}
+	if left, _ := filepath.Glob(dir + "/.*.tmp"); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 	if runner.FileType(dir+"/q6.gguf") != q.FType {
 		t.Fatalf("output's file type %d, want %d", runner.FileType(dir+"/q6.gguf"), q.FType)

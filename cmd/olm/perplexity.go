@@ -105,7 +105,7 @@ func runPerplexity(ctx context.Context, o *perplexityOptions) error {
 				if _, err := f.Seek(0, io.SeekStart); err != nil {
 					return fmt.Errorf("--kl-base %s: %w", o.klBase, err)
 				}
-				if base, err = perplexity.NewLogitsReader(f); err != nil {
+				if base, err = newLogitsReader(f); err != nil {
 					return fmt.Errorf("--kl-base %s: %w", o.klBase, err)
 				}
 				if o.saveTo != "" {
@@ -190,9 +190,9 @@ func (o *perplexityOptions) compareWithModel(ctx context.Context, text string) e
 		return err
 	}
 	defer f.Close()
-	base, err := perplexity.NewLogitsReader(f)
+	base, err := newLogitsReader(f)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", save, err)
 	}
 	m, err := o.load(ctx, o.model)
 	if err != nil {
@@ -231,6 +231,12 @@ func (o *perplexityOptions) compare(ctx context.Context, m *runner.Model, base *
 
 // score makes a context with windows of n tokens and runs f with progress on a terminal.
 func (o *perplexityOptions) score(ctx context.Context, m *runner.Model, n int, f func(perplexity.Evaluator, perplexity.Options) error) error {
+	if train := m.TrainCtx(); train > 0 && n > train {
+		// As llama-perplexity warns: past its trained context a model's predictions fall
+		// apart, and the number measures that, not the model.
+		fmt.Fprintf(o.ios.Err, "olm: warning: windows of %d tokens are longer than the %d %s was trained on; its perplexity past that means little (use --ctx %d or less)\n",
+			n, train, filepath.Base(m.Path()), train)
+	}
 	lctx, err := m.NewContext(runner.ContextOptions{Ctx: n, Batch: o.batch, Threads: o.threads})
 	if err != nil {
 		return err
@@ -344,4 +350,13 @@ func (o *perplexityOptions) print(r perplexity.Result, kl *perplexity.KLResult) 
 		fmt.Fprintf(w, "top-1 agreement: %.2f%% ± %.2f%%\n", 100*kl.Top1, 100*kl.Top1Stderr)
 	}
 	return nil
+}
+
+// newLogitsReader reads a logits file's header, checked against the file's length.
+func newLogitsReader(f *os.File) (*perplexity.LogitsReader, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return perplexity.NewLogitsReader(f, st.Size())
 }

@@ -97,6 +97,21 @@ func TestPerplexityStories(t *testing.T) {
 	if !strings.Contains(errOut, "windows of 128 tokens") {
 		t.Fatalf("--ctx against the file's: %q", errOut)
 	}
+	// A cut logits file is refused in one line that names it, before anything is scored.
+	cut := filepath.Join(dir, "cut.logits")
+	b, _ := os.ReadFile(logits)
+	os.WriteFile(cut, b[:len(b)-100], 0o644)
+	_, errOut, code = runOLM(t, "", "perplexity", q6, "--kl-base", cut)
+	if code != 1 || !strings.Contains(errOut, "--kl-base "+cut+": damaged logits file") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("a cut logits file: exit %d, %q", code, errOut)
+	}
+	// Windows longer than the model was trained on (2048) are scored, with a warning.
+	long := filepath.Join(dir, "long.txt")
+	os.WriteFile(long, []byte(strings.Repeat("The cat sat on the mat. ", 1200)), 0o644)
+	_, errOut, code = runOLM(t, "", "perplexity", model, long, "--ctx", "4096", "-t", "1")
+	if code != 0 || !strings.Contains(errOut, "longer than the 2048 stories260K.gguf was trained on") {
+		t.Fatalf("--ctx 4096: exit %d, %q", code, errOut)
+	}
 	// Quantization types stories260K's shapes cannot hold are refused in one line.
 	_, errOut, code = runOLM(t, "", "quantize", model, filepath.Join(dir, "q8.gguf"), "Q8_0")
 	if code != 1 || !strings.Contains(errOut, "blk.0.ffn_down.weight has rows of 172 values") || strings.Count(errOut, "\n") != 1 {

@@ -121,7 +121,7 @@ func runQuantize(ctx context.Context, o *quantizeOptions) error {
 		fmt.Fprintf(o.ios.Err, "converted: %s; the other tensors (norms) are kept as they were\n", strings.Join(conv, ", "))
 	}
 	if res.Fallbacks > 0 {
-		fmt.Fprintf(o.ios.Err, "olm: %d tensors have rows that do not split into %s's blocks and got another type (llama.cpp's fallback)\n", res.Fallbacks, q.Name)
+		fmt.Fprintf(o.ios.Err, "note: %d tensors have rows that do not split into %s's blocks and got another type (llama.cpp's fallback)\n", res.Fallbacks, q.Name)
 	}
 	return nil
 }
