@@ -310,20 +310,25 @@ func (s *scheduler) reusable(cache, p []runner.Token) int {
 	return a
 }
 
-// shiftMatch finds where the cache continues p after their common prefix a: the first b
-// such that cache[b:] equals p[a:a+len(cache)-b] (turns dropped from the middle of a
-// conversation). It returns b and the tail's length m, or m = 0.
+// shiftMatch finds where the cache continues p after their common prefix a (turns dropped
+// from the middle of a conversation): the b for which cache[b:] and p[a:] agree longest,
+// at least minShiftReuse tokens. It returns b and the agreeing length m, or m = 0. The
+// agreement need not run to the cache's end: the last answer is cached as the tokens the
+// model drew, and the next prompt has it as text tokenized again, which can differ; what
+// agrees up to there is kept.
 func (s *scheduler) shiftMatch(cache, p []runner.Token, a int) (b, m int) {
 	if !s.canShift || a >= len(cache) || a >= len(p) {
 		return 0, 0
 	}
-	for b = a + 1; len(cache)-b >= minShiftReuse; b++ {
-		m = len(cache) - b
-		if m <= len(p)-a && cache[b] == p[a] && slices.Equal(cache[b:], p[a:a+m]) {
-			return b, m
+	for i := a + 1; len(cache)-i >= minShiftReuse && len(cache)-i > m; i++ {
+		if cache[i] != p[a] {
+			continue
+		}
+		if k := runner.CommonPrefix(cache[i:], p[a:]); k >= minShiftReuse && k > m {
+			b, m = i, k
 		}
 	}
-	return 0, 0
+	return b, m
 }
 
 // place starts q in sl: the slot keeps what it can reuse of its cache (or copies a longer
@@ -332,9 +337,10 @@ func (s *scheduler) place(sl *slot, q *seq) {
 	p := q.req.Prompt
 	keep := runner.CommonPrefix(sl.cache, p)
 	if b, m := s.shiftMatch(sl.cache, p, keep); m > 0 {
+		s.lctx.SeqRemove(sl.id, b+m, -1) // where the tail stops agreeing with p
 		s.lctx.SeqRemove(sl.id, keep, b)
 		s.lctx.SeqShift(sl.id, b, -1, keep-b)
-		sl.cache = append(sl.cache[:keep], sl.cache[b:]...)
+		sl.cache = append(sl.cache[:keep], sl.cache[b:b+m]...)
 		keep += m
 	}
 	// A longer prefix in another slot (a shared system prompt, say) is copied, not recomputed.

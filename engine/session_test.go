@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -313,4 +314,35 @@ func TestSpecialTokensStayTextOnTheRealModel(t *testing.T) {
 			t.Errorf("%q: the prompt no longer holds the text as typed: %q", evil, text)
 		}
 	}
+}
+
+// The same on the real model, whose answers are text the next turn tokenizes again: where
+// that differs from the tokens the model generated, the cache keeps what still matches up
+// to the difference instead of evaluating the whole kept history again (a turn that
+// dropped history once evaluated 196 of 215 tokens).
+func TestFullContextShiftsOnTheRealModel(t *testing.T) {
+	s, _ := newSession(t, realmodel.Stories260K(t), 256, 30)
+	var log []string
+	shifted := 0
+	for i := range 16 {
+		a, err := s.Ask(context.Background(), fmt.Sprintf("Tell me about the little dog number %d.", i+1), discard)
+		if err != nil {
+			t.Fatalf("turn %d: %v", i+1, err)
+		}
+		log = append(log, fmt.Sprintf("turn %d: dropped %d, evaluated %d of %d", i+1, a.Dropped, a.Stats.PromptEvaluated, a.Stats.PromptTokens))
+		if a.Dropped == 0 {
+			continue
+		}
+		shifted++
+		// A turn's own tokens (the question and the template around it, about 20) plus the
+		// last answer where its text tokenizes differently; never the whole history.
+		if a.Stats.PromptEvaluated > 60 || a.Stats.PromptEvaluated*3 > a.Stats.PromptTokens {
+			t.Errorf("turn %d dropped %d turn(s) and evaluated %d of %d prompt tokens: the kept history was evaluated again\n%s",
+				i+1, a.Dropped, a.Stats.PromptEvaluated, a.Stats.PromptTokens, strings.Join(log, "\n"))
+		}
+	}
+	if shifted < 5 {
+		t.Fatalf("only %d turns dropped history:\n%s", shifted, strings.Join(log, "\n"))
+	}
+	t.Logf("the turns:\n%s", strings.Join(log, "\n"))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,17 @@ func crafted(t testing.TB, good []byte, second string) []struct {
 		{"split tensors count -1", miniGGUF(ent{"split.tensors.count", 5, 0, uint32(0xffffffff)}), gguf.ErrCorrupt, "split.tensors.count"},
 		{"file type string", miniGGUF(ent{"general.file_type", 8, 0, "Q4_0"}), gguf.ErrCorrupt, "general.file_type"},
 		{"block count 2^31", edit(func(b []byte) { put32(b, metaValue(t, b, "llama.block_count")+4, 1<<31) }), gguf.ErrCorrupt, "block_count"},
+		// Values llama.cpp asserts on, which abort the whole process rather than fail a load.
+		{"block count 0", miniGGUF(ent{"llama.block_count", 4, 0, uint32(0)}), gguf.ErrCorrupt, "from 1 to"},
+		{"rms epsilon NaN", miniGGUF(ent{"llama.attention.layer_norm_rms_epsilon", 6, 0, float32(math.NaN())}), gguf.ErrCorrupt, "layer_norm_rms_epsilon is NaN"},
+		{"rms epsilon -1", miniGGUF(ent{"llama.attention.layer_norm_rms_epsilon", 6, 0, float32(-1)}), gguf.ErrCorrupt, "0 or above"},
+		{"rope scaling bogus", miniGGUF(ent{"llama.rope.scaling.type", 8, 0, "bogus"}), gguf.ErrCorrupt, "knows none, linear, yarn and longrope"},
+		{"rope scaling padded", miniGGUF(ent{"llama.rope.scaling.type", 8, 0, "yarn "}), gguf.ErrCorrupt, "spaces around"},
+		{"tokenizer padded", miniGGUF(ent{"tokenizer.ggml.model", 8, 0, "gpt2 "}), gguf.ErrCorrupt, "spaces around"},
+		{"more experts used than exist", miniGGUF(ent{"llama.expert_count", 4, 0, uint32(4)}, ent{"llama.expert_used_count", 4, 0, uint32(8)}), gguf.ErrCorrupt, "more used"},
+		{"experts none used", miniGGUF(ent{"llama.expert_count", 4, 0, uint32(4)}), gguf.ErrCorrupt, "none used"},
+		{"experts used without experts", miniGGUF(ent{"llama.expert_used_count", 4, 0, uint32(2)}), gguf.ErrCorrupt, "more used"},
+		{"1000 experts", miniGGUF(ent{"llama.expert_count", 4, 0, uint32(1000)}, ent{"llama.expert_used_count", 4, 0, uint32(2)}), gguf.ErrCorrupt, "up to 512"},
 		{"tokens array of arrays", edit(func(b []byte) { put32(b, metaValue(t, b, "tokenizer.ggml.tokens")+4, 9) }), gguf.ErrCorrupt, "array of array"},
 		{"huge token array", edit(func(b []byte) { put64(b, metaValue(t, b, "tokenizer.ggml.tokens")+8, 1<<62) }), gguf.ErrCorrupt, "array items"},
 		{"header cut", good[:100], gguf.ErrCorrupt, "corrupt GGUF header"},

@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"fmt"
 	"math"
 	"strings"
 )
@@ -154,7 +155,7 @@ func checkKeys(h *Header, kvs map[string]kv, order []string) error {
 	if !ok {
 		return kindErr(ErrCorrupt, "the file names no architecture (general.architecture is missing); the file is damaged or not a model")
 	}
-	if a.typ != tString || a.str == "" {
+	if a.typ != tString || strings.TrimSpace(a.str) == "" {
 		return kindErr(ErrCorrupt, "general.architecture holds %s, not an architecture name; the file is damaged", a.describe())
 	}
 	h.Architecture = a.str
@@ -164,7 +165,12 @@ func checkKeys(h *Header, kvs map[string]kv, order []string) error {
 			return kindErr(ErrCorrupt, "metadata key %q holds %s, but llama.cpp reads %s there; the file is damaged", key, e.describe(), w)
 		}
 	}
-	if t, ok := kvs["general.type"]; ok && t.str != "model" {
+	for _, key := range []string{"general.architecture", "tokenizer.ggml.model", "tokenizer.ggml.pre", h.Architecture + ".rope.scaling.type"} {
+		if e, ok := kvs[key]; ok && e.str != strings.TrimSpace(e.str) {
+			return kindErr(ErrCorrupt, "metadata key %q is %q, with spaces around the name; llama.cpp reads it as written and knows no such name; the file is damaged", key, e.str)
+		}
+	}
+	if t, ok := kvs["general.type"]; ok && strings.TrimSpace(t.str) != "model" {
 		return kindErr(ErrUnsupported, "the file is a %q (general.type), not a language model; olm runs models", t.str)
 	}
 	switch {
@@ -181,9 +187,13 @@ func checkKeys(h *Header, kvs map[string]kv, order []string) error {
 		h.Alignment = int64(al)
 	}
 	if e, ok := kvs[h.Architecture+".block_count"]; ok {
-		if n, ok := e.integer(); !ok || n < 0 || n > maxLayers {
-			return kindErr(ErrCorrupt, "%s.block_count is not a layer count from 0 to %d; the file is damaged", h.Architecture, maxLayers)
+		// llama.cpp aborts (not throws) on a model without layers.
+		if n, ok := e.integer(); !ok || n < 1 || n > maxLayers {
+			return kindErr(ErrCorrupt, "%s.block_count is not a layer count from 1 to %d; the file is damaged", h.Architecture, maxLayers)
 		}
+	}
+	if err := checkHparams(h.Architecture, kvs); err != nil {
+		return err
 	}
 	if e, ok := kvs["split.tensors.count"]; ok {
 		if n, ok := e.integer(); !ok || n < 0 || n > maxTensors {
@@ -214,3 +224,74 @@ func checkKeys(h *Header, kvs map[string]kv, order []string) error {
 }
 
 func has(kvs map[string]kv, key string) bool { _, ok := kvs[key]; return ok }
+
+// checkHparams refuses the values llama.cpp asserts on (an abort of the whole process, not
+// an error) while it loads a model or builds its first graph: the expert counts
+// llama_model::load_hparams checks, an unknown RoPE scaling type, and a norm epsilon that
+// ggml's norms assert is not negative.
+func checkHparams(arch string, kvs map[string]kv) error {
+	count := func(key string) (int64, error) {
+		e, ok := kvs[arch+"."+key]
+		if !ok {
+			return 0, nil
+		}
+		n, ok := e.integer()
+		if !ok || n < 0 || n > math.MaxUint32 {
+			return 0, kindErr(ErrCorrupt, "%s.%s is not a count (%s); the file is damaged", arch, key, e.describe())
+		}
+		return n, nil
+	}
+	var n [4]int64
+	for i, key := range []string{"expert_count", "expert_used_count", "expert_group_count", "expert_group_used_count"} {
+		var err error
+		if n[i], err = count(key); err != nil {
+			return err
+		}
+	}
+	experts, used, groups, groupsUsed := n[0], n[1], n[2], n[3]
+	bad := func(why string) error {
+		return kindErr(ErrCorrupt, "%s's experts do not add up (%d experts, %d used, %d groups, %d groups used): %s; the file is damaged",
+			arch, experts, used, groups, groupsUsed, why)
+	}
+	switch {
+	case experts > maxExperts:
+		return bad(fmt.Sprintf("llama.cpp allows up to %d experts", maxExperts))
+	case used > experts:
+		return bad("more used than there are")
+	case experts > 0 && used == 0:
+		return bad("none used")
+	case experts > 0 && groups >= experts:
+		return bad("as many groups as experts")
+	case experts > 0 && groups > 1 && (experts%groups != 0 || groupsUsed == 0 || groupsUsed >= groups):
+		return bad("the groups do not split the experts")
+	case experts == 0 && groups != 0:
+		return bad("groups without experts")
+	}
+	if e, ok := kvs[arch+".rope.scaling.type"]; ok {
+		switch e.str {
+		case "none", "linear", "yarn", "longrope":
+		default:
+			return kindErr(ErrCorrupt, "%s.rope.scaling.type is %q; llama.cpp knows none, linear, yarn and longrope; the file is damaged", arch, e.str)
+		}
+	}
+	for _, key := range []string{"attention.layer_norm_epsilon", "attention.layer_norm_rms_epsilon", "attention.group_norm_epsilon"} {
+		if e, ok := kvs[arch+"."+key]; ok {
+			if v, ok := e.float(); !ok || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				return kindErr(ErrCorrupt, "%s.%s is %v; llama.cpp needs a finite number 0 or above; the file is damaged", arch, key, v)
+			}
+		}
+	}
+	return nil
+}
+
+// float returns a numeric scalar's value as a float64.
+func (e kv) float() (float64, bool) {
+	switch e.typ {
+	case tFloat32:
+		return float64(math.Float32frombits(uint32(e.num))), true
+	case tFloat64:
+		return math.Float64frombits(e.num), true
+	}
+	n, ok := e.integer()
+	return float64(n), ok
+}

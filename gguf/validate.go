@@ -37,6 +37,7 @@ const (
 	maxHeaderBytes = 256 << 20 // metadata and tensor infos (~10 MB for a 256k vocabulary); the parser holds them all
 	maxAlignment   = 1 << 20
 	maxLayers      = 4096 // gguf-parser-go's maxSaneBlockCount; llama.cpp allows 512
+	maxExperts     = 512  // llama.cpp's LLAMA_MAX_EXPERTS
 	minKVBytes     = 8 + 4 + 1
 	minTensorBytes = 8 + 4 + 8 + 4 + 8 // name length, n_dims, one dim, type, offset
 	defaultAlign   = 32                // GGUF_DEFAULT_ALIGNMENT
@@ -171,7 +172,9 @@ func Validate(r io.ReaderAt, size int64) (Header, error) {
 				}
 			}
 		case e.typ == tString:
-			e.str = strings.TrimSpace(rd.str(maxString, maxKeptString, "metadata key "+quote(key)))
+			// As written: llama.cpp compares names untrimmed, so " llama" or "gpt2 " is no
+			// name it knows, and the check must see the spaces to say so.
+			e.str = rd.str(maxString, maxKeptString, "metadata key "+quote(key))
 		case e.typ < tCount:
 			e.num = rd.uint(scalarSize(e.typ))
 		default:

@@ -19,7 +19,7 @@ func TestLoadFailureSaysWhatToDo(t *testing.T) {
 		{"llama_model_load: error loading model: missing tensor 'blk.0.attn_q.weight'", "download it again or get another GGUF build"},
 		{"llama_model_load: error loading model: done_getting_tensors: wrong number of tensors; expected 292, got 291", "(wrong number of tensors; expected 292, got 291)"},
 		{"llama_model_load: error loading model: invalid split count, given: 1 splits, but expected 3", "download every part"},
-		{"llama_model_load: error loading model: unknown pre-tokenizer type: 'x'", "tokenizer is newer"},
+		{"llama_model_load: error loading model: unknown pre-tokenizer type: 'x'", "tokenizer is not one this llama.cpp build"},
 		{"llama_model_load: error loading model: something new", "llama.cpp could not load it (something new); run with --verbose"},
 	} {
 		got := loadFailure(c.last)

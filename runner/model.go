@@ -203,7 +203,7 @@ func loadFailure(last string) string {
 	case has("unknown model architecture", "unsupported model architecture"):
 		return last + " (this llama.cpp build (" + LlamaCommit + ") cannot run it; use a GGUF of a supported architecture)"
 	case has("unknown pre-tokenizer", "unknown tokenizer"):
-		return "the model's tokenizer is newer than this llama.cpp build (" + LlamaCommit + ") (" + last + "); use a GGUF of a supported model"
+		return "the model's tokenizer is not one this llama.cpp build (" + LlamaCommit + ") knows (" + last + "): the GGUF is newer than this build, or damaged; use a GGUF of a supported model"
 	case has("out of bounds", "within the file bounds", "failed to read", "invalid data"):
 		return "the file is truncated or corrupt (" + last + "); download it again"
 	case has("cudaMalloc") || (outOfMemory(last) && has("CUDA", "GPU", "on device")):

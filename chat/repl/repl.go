@@ -22,6 +22,9 @@ type Config struct {
 	// an answer ends only that answer. nil: Ctrl-C is not routed here.
 	Interrupt func(stop func()) (pop func())
 	Color     bool // dim the REPL's own output (terminals only)
+	// Explain turns an engine error into the line the user reads, with what to do about it
+	// (the command line's flags are not the REPL's to know). nil: the error as it is.
+	Explain func(error) string
 }
 
 const (
@@ -120,7 +123,11 @@ func (r *repl) answer(ctx context.Context, gen func(context.Context, func([]byte
 		fmt.Fprintln(r.Out)
 	}
 	if err != nil {
-		r.errorf("%v", err)
+		if r.Explain != nil {
+			r.errorf("%s", r.Explain(err))
+		} else {
+			r.errorf("%v", err)
+		}
 		return
 	}
 	// After the answer's line has ended, so a warning never trails the answer's text.

@@ -91,7 +91,7 @@ func runChat(ctx context.Context, o *chatOptions) error {
 	}
 	defer in.Close()
 	cfg := repl.Config{Session: sess, Load: o.loader(""), In: in, Out: o.ios.Out, Err: o.ios.Err,
-		Color: o.ios.OutTTY && o.ios.ErrTTY}
+		Color: o.ios.OutTTY && o.ios.ErrTTY, Explain: chatHint}
 	if o.ios.Interrupts != nil {
 		cfg.Interrupt = o.ios.Interrupts.Push
 	}

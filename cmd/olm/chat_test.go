@@ -50,6 +50,12 @@ func TestChatScriptedStdin(t *testing.T) {
 	if strings.Contains(out, "\x1b[") {
 		t.Errorf("colour on a pipe: %q", out)
 	}
+	// A message the context cannot hold: the session goes on, and the line says what to do
+	// in a REPL (the context is fixed for the session).
+	_, errOut, _ = runOLM(t, strings.Repeat("word ", 400)+"\n/exit\n", "chat", tinyModel, "-n", "4", "--ctx", "256")
+	if !strings.Contains(errOut, "but the context holds 256; shorten the message, or start olm chat again with a larger --ctx (now 256)") {
+		t.Errorf("a message longer than the context: %q", errOut)
+	}
 	// End of input without /exit ends cleanly too.
 	if _, errOut, code := runOLM(t, "Hello\n", "chat", tinyModel, "-n", "4"); code != 0 {
 		t.Fatalf("EOF: exit %d: %s", code, errOut)

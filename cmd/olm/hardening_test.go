@@ -86,6 +86,20 @@ func TestImportRefusesWhatLlamaCppRefuses(t *testing.T) {
 	copy(b[at:], "llamz")
 	p := writeFile(t, "llamz.gguf", b)
 	mustFail(t, []string{"import", p, "--name", "z"}, "unknown model architecture: 'llamz'")
+	mustFail(t, []string{"show", p}, "unknown model architecture: 'llamz'")
+	// A head count of 0 passes the GGUF check (it is a number) and fails llama.cpp's shape
+	// check: show says so instead of "fits in RAM: yes".
+	b = bytes.Clone(tinyBytes(t))
+	key := "llama.attention.head_count"
+	at = bytes.Index(b, append(binary.LittleEndian.AppendUint64(nil, uint64(len(key))), key...)) + 8 + len(key)
+	if at < 8+len(key) || binary.LittleEndian.Uint32(b[at:]) != 4 { // a u32
+		t.Fatalf("no u32 %s in the test model", key)
+	}
+	binary.LittleEndian.PutUint32(b[at+4:], 0)
+	p = writeFile(t, "heads0.gguf", b)
+	for _, args := range [][]string{{"show", p}, {"import", p, "--name", "z"}, {"run", p, "hi"}} {
+		mustFail(t, args, "does not hold what llama.cpp expects")
+	}
 	if out, _ := mustRun(t, "", "list", "--json"); strings.Contains(out, `"source": "import"`) {
 		t.Errorf("a refused file was imported:\n%s", out)
 	}
@@ -106,10 +120,19 @@ func TestFIFOModelIsRefusedAtOnce(t *testing.T) {
 		t.Fatalf("mkfifo: %v", err)
 	}
 	for _, args := range [][]string{{"run", p, "hi"}, {"show", p}, {"import", p}} {
-		done := make(chan struct{})
-		go func() { defer close(done); mustFail(t, args, p, "FIFO") }()
+		// olm runs in a goroutine so that a hang fails the test instead of stalling it; the
+		// checks stay on the test's goroutine.
+		type result struct {
+			errOut string
+			code   int
+		}
+		done := make(chan result, 1)
+		go func() { _, errOut, code := runOLM(t, "", args...); done <- result{errOut, code} }()
 		select {
-		case <-done:
+		case r := <-done:
+			if r.code != 1 || !strings.Contains(r.errOut, p) || !strings.Contains(r.errOut, "FIFO") || strings.Count(strings.TrimSpace(r.errOut), "\n") != 0 {
+				t.Errorf("olm %s: exit %d, %q; want one line naming the FIFO", strings.Join(args, " "), r.code, r.errOut)
+			}
 		case <-time.After(time.Minute):
 			t.Fatalf("olm %s still blocked after a minute", strings.Join(args, " "))
 		}

@@ -48,5 +48,14 @@ func flagHint(err error) string {
 	return err.Error()
 }
 
+// chatHint is flagHint inside olm chat, where --ctx is set for the whole session.
+func chatHint(err error) string {
+	var ce *engine.ContextError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("%v; shorten the message, or start olm chat again with a larger --ctx (now %d)", err, ce.Ctx)
+	}
+	return err.Error()
+}
+
 // errInterrupted reports a Ctrl-C that was handled (output kept) and should exit 130.
 var errInterrupted = errors.New("interrupted")

@@ -77,6 +77,11 @@ func runShow(ctx context.Context, o *showOptions) error {
 	paths, local := models.LocalFiles(d.Env.Store(), ref)
 	switch {
 	case local:
+		// What run would refuse, show refuses too: the GGUF check, then llama.cpp itself on
+		// the metadata and tensor layout (no weights read), as import does.
+		if err := runner.ProbeModel(ctx, paths[0]); err != nil {
+			return err
+		}
 		if info, err = models.Inspect(paths[0]); err != nil {
 			return err
 		}
