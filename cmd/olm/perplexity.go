@@ -230,12 +230,16 @@ func (o *perplexityOptions) compare(ctx context.Context, m *runner.Model, base *
 }
 
 // score makes a context with windows of n tokens and runs f with progress on a terminal.
-func (o *perplexityOptions) score(ctx context.Context, m *runner.Model, n int, f func(perplexity.Evaluator, perplexity.Options) error) error {
+func (o *perplexityOptions) score(ctx context.Context, m *runner.Model, n int, f func(perplexity.Evaluator, perplexity.Options) error) (err error) {
 	if train := m.TrainCtx(); train > 0 && n > train {
 		// As llama-perplexity warns: past its trained context a model's predictions fall
-		// apart, and the number measures that, not the model.
-		fmt.Fprintf(o.ios.Err, "olm: warning: windows of %d tokens are longer than the %d %s was trained on; its perplexity past that means little (use --ctx %d or less)\n",
-			n, train, filepath.Base(m.Path()), train)
+		// apart, and the number measures that, not the model. Said once there is a number.
+		defer func() {
+			if err == nil {
+				fmt.Fprintf(o.ios.Err, "olm: warning: windows of %d tokens are longer than the %d %s was trained on; its perplexity past that means little (use --ctx %d or less)\n",
+					n, train, filepath.Base(m.Path()), train)
+			}
+		}()
 	}
 	lctx, err := m.NewContext(runner.ContextOptions{Ctx: n, Batch: o.batch, Threads: o.threads})
 	if err != nil {
@@ -295,6 +299,11 @@ func (o *perplexityOptions) writeLogits(f func(io.Writer) error) error {
 // checkLogitsTarget refuses to replace a file that is not a logits file: a slip of the
 // keyboard (--save-logits model.gguf) must not cost a model.
 func checkLogitsTarget(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--save-logits %s: the folder %s does not exist; create it or give another path", path, dir)
+		}
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

@@ -144,6 +144,7 @@ func TestQualityCommandsBadInput(t *testing.T) {
 		{[]string{"perplexity", tinyModel}, "empty text"},
 		{[]string{"perplexity", tinyModel, text, "--ctx", "4", "--save-logits", exists}, "exists and is not a logits file"},
 		{[]string{"perplexity", tinyModel, text, "--ctx", "4", "--save-logits", dir}, "is a directory"},
+		{[]string{"perplexity", tinyModel, text, "--ctx", "4", "--save-logits", filepath.Join(dir, "nodir", "x.logits")}, "the folder " + filepath.Join(dir, "nodir") + " does not exist"},
 		{[]string{"quantize", tinyModel, filepath.Join(dir, "o.gguf"), "Q9_X"}, "unknown quantization type \"Q9_X\"; use one of F32, F16"},
 		{[]string{"quantize", tinyModel, filepath.Join(dir, "o.gguf"), "IQ1_S"}, "needs an importance matrix"},
 		{[]string{"quantize", tinyModel, exists, "Q4_0"}, "exists: pass --force"},
