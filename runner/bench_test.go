@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/olm-dev/olm/runner"
@@ -104,4 +105,18 @@ func benchModel(b *testing.B, ft synth.FileType) string {
 		b.Fatal(err)
 	}
 	return path
+}
+
+// BenchmarkFiniteCheck: what refusing NaN logits (ErrBadLogits) costs per generated token,
+// for Llama 2's and Qwen2.5's vocabulary sizes, beside the default sampler chain on the
+// tiny test model's vocabulary:
+//
+//	go test -run '^$' -bench BenchmarkFiniteCheck ./runner/
+func BenchmarkFiniteCheck(b *testing.B) {
+	for _, n := range []int{32000, 152064} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d := runner.FiniteCheckCost(n, b.N)
+			b.ReportMetric(float64(d.Nanoseconds()), "ns/token")
+		})
+	}
 }

@@ -18,6 +18,7 @@ static struct ggml_threadpool *olm_threadpool_new(int n_threads) {
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -257,12 +258,18 @@ func (c *Context) decode(toks []Token, check func() error) error {
 	return nil
 }
 
+// ErrBadLogits: the model scored the next token with NaN or infinity, which a sound model
+// never does.
+var ErrBadLogits = errors.New("the model computed NaN or infinite scores for the next token: its weights or hyperparameters are damaged; download it again or use another GGUF build")
+
 func decodeError(rc C.int) error {
 	switch rc {
 	case 1:
 		return fmt.Errorf("decode: no room in the KV cache (raise --ctx)")
 	case 2:
 		return fmt.Errorf("decode: aborted")
+	case C.OLM_BAD_LOGITS:
+		return ErrBadLogits
 	}
 	if msg := recentError(); msg != "" {
 		return fmt.Errorf("decode: %s (code %d)", msg, rc)

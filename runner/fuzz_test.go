@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -115,4 +116,57 @@ func FuzzLoadHparams(f *testing.F) {
 		}
 		c.Generate(context.Background(), toks, runner.GenerateOptions{MaxTokens: 2, Sampler: s}, func([]byte) error { return nil })
 	})
+}
+
+// A model that scores the next token with NaN (here a RoPE base of 0, found by
+// FuzzLoadHparams; NaN weights do the same) once aborted the process in llama.cpp's
+// sampler (assert(found)). Both sampling paths, one sequence and batched, give an error.
+func TestNaNLogitsAreAnError(t *testing.T) {
+	s, err := synth.Tiny("llama")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := synth.Write(context.Background(), p, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	at, typ := scalarAt(b, "llama.rope.freq_base")
+	if at < 0 || typ != 6 {
+		t.Fatal("no f32 llama.rope.freq_base in the tiny model")
+	}
+	binary.LittleEndian.PutUint32(b[at:], 0)
+	os.WriteFile(p, b, 0o644)
+	m, err := runner.LoadModel(context.Background(), p, runner.ModelOptions{GPULayers: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, err := m.NewContext(runner.ContextOptions{Ctx: 64, Threads: 1, Seqs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	smpl := sampler(t, 0.8, 1)
+	toks, _ := m.Tokenize("Hello world", true, false)
+	if _, err := c.Generate(context.Background(), toks, runner.GenerateOptions{MaxTokens: 4, Sampler: smpl}, func([]byte) error { return nil }); !errors.Is(err, runner.ErrBadLogits) {
+		t.Fatalf("Generate: %v", err)
+	}
+	c.SeqRemove(0, 0, -1) // what Generate left
+	batch := runner.NewBatch(16)
+	defer batch.Close()
+	draws := runner.NewDraws(2)
+	defer draws.Close()
+	for seq := range 2 {
+		for j, tk := range toks {
+			if j == len(toks)-1 {
+				draws.Set(seq, batch.Add(tk, j, seq, true), smpl)
+			} else {
+				batch.Add(tk, j, seq, false)
+			}
+		}
+	}
+	if err := c.Step(batch, draws, 2); !errors.Is(err, runner.ErrBadLogits) {
+		t.Fatalf("Step: %v", err)
+	}
 }

@@ -98,7 +98,10 @@ func (c *Context) Generate(ctx context.Context, prompt []Token, o GenerateOption
 
 	stream := NewTextStream(o.Stop, emit)
 	var pieceLen C.int
-	tok := C.olm_sample(c.c, smpl.s, c.model.vocab, c.piece, C.int(c.pieceCap), &pieceLen)
+	var tok C.llama_token
+	if rc := C.olm_sample(c.c, smpl.s, c.model.vocab, -1, &tok, c.piece, C.int(c.pieceCap), &pieceLen); rc != 0 {
+		return res, decodeError(rc)
+	}
 	res.PromptTime = time.Since(start)
 	genStart := time.Now()
 	finish := func(err error) (Result, error) {

@@ -22,13 +22,35 @@ static inline int olm_decode(struct llama_context *ctx, struct llama_batch *b, c
 	return llama_decode(ctx, *b);
 }
 
-// olm_sample samples the next token from the last logits and renders its text.
-static inline llama_token olm_sample(struct llama_context *ctx, struct llama_sampler *smpl,
-                              const struct llama_vocab *vocab, char *piece, int cap, int *piece_len) {
-	llama_token t = llama_sampler_sample(smpl, ctx, -1);
+// OLM_BAD_LOGITS is the step's result when the model scored the next token with NaN or
+// infinity: a damaged file (NaN weights, a RoPE base of 0, ...). llama.cpp's samplers
+// assert or sort NaNs (undefined behaviour) on such logits, so none of them sees them.
+#define OLM_BAD_LOGITS (-1000)
+
+// olm_finite reports whether all n scores are finite. It tests the exponent bits, an
+// integer loop the compiler vectorises: a few microseconds for a 150k vocabulary, next to
+// milliseconds of decode.
+static inline int olm_finite(const float *x, int n) {
+	unsigned bad = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned u;
+		__builtin_memcpy(&u, &x[i], sizeof u);
+		bad |= (u & 0x7f800000u) == 0x7f800000u;
+	}
+	return !bad;
+}
+
+// olm_sample samples the next token from the logits at batch index idx into *out and
+// renders its text; OLM_BAD_LOGITS when the logits are not finite.
+static inline int olm_sample(struct llama_context *ctx, struct llama_sampler *smpl, const struct llama_vocab *vocab,
+                             int idx, llama_token *out, char *piece, int cap, int *piece_len) {
+	const float *l = llama_get_logits_ith(ctx, idx);
+	if (l == NULL || !olm_finite(l, llama_vocab_n_tokens(vocab))) return OLM_BAD_LOGITS;
+	llama_token t = llama_sampler_sample(smpl, ctx, idx);
 	int n = llama_token_to_piece(vocab, t, piece, cap, 0, 0);
 	*piece_len = n < 0 ? 0 : n;
-	return t;
+	*out = t;
+	return 0;
 }
 
 // olm_step decodes the token just sampled at pos and samples the next one.
@@ -37,8 +59,7 @@ static inline int olm_step(struct llama_context *ctx, struct llama_batch *b, str
                     llama_token *next, char *piece, int cap, int *piece_len) {
 	int rc = olm_decode(ctx, b, &tok, 1, pos, 1);
 	if (rc != 0) return rc;
-	*next = olm_sample(ctx, smpl, vocab, piece, cap, piece_len);
-	return 0;
+	return olm_sample(ctx, smpl, vocab, -1, next, piece, cap, piece_len);
 }
 
 static inline void olm_kv_trim(struct llama_context *ctx, int from) {
@@ -93,10 +114,8 @@ static inline int olm_decode_sample(struct llama_context *ctx, struct llama_batc
 	if (rc != 0) return rc;
 	const struct llama_vocab *vocab = llama_model_get_vocab(llama_get_model(ctx));
 	for (int i = 0; i < n; i++) {
-		llama_token t = llama_sampler_sample(smpls[i], ctx, idx[i]);
-		int k = llama_token_to_piece(vocab, t, pieces + (size_t)i * cap, cap, 0, 0);
-		out[i] = t;
-		lens[i] = k < 0 ? 0 : k;
+		rc = olm_sample(ctx, smpls[i], vocab, idx[i], &out[i], pieces + (size_t)i * cap, cap, &lens[i]);
+		if (rc != 0) return rc;
 	}
 	return 0;
 }

@@ -3,6 +3,14 @@ package runner
 /*
 #include <stdlib.h>
 #include "llama.h"
+#include "loop.h"
+
+// olm_finite_steps runs the finite check of olm_sample n times over x.
+static int olm_finite_steps(const float *x, int n_vocab, int n) {
+	int ok = 0;
+	for (int s = 0; s < n; s++) ok += olm_finite(x, n_vocab);
+	return ok;
+}
 
 // olm_sample_steps draws n tokens with chain from pseudo-random logits over the whole
 // vocabulary, accepting each, as a generation step would after a decode.
@@ -46,4 +54,16 @@ func SampleCost(m *Model, p SamplingParams, steps int, grammarFirst bool) (time.
 	start := time.Now()
 	C.olm_sample_steps(s.s, C.int(n), C.int(steps), 12345, (*C.llama_token_data)(buf))
 	return time.Since(start) / time.Duration(max(steps, 1)), nil
+}
+
+// FiniteCheckCost is the mean time olm_sample's check that the logits are finite takes
+// per token for a vocabulary of n (see loop.h), to weigh against SampleCost.
+func FiniteCheckCost(n, steps int) time.Duration {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%97) - 48
+	}
+	start := time.Now()
+	C.olm_finite_steps((*C.float)(unsafe.Pointer(&x[0])), C.int(n), C.int(steps))
+	return time.Since(start) / time.Duration(max(steps, 1))
 }
