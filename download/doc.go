@@ -40,6 +40,8 @@
 //     FetchOptions.NoWait returns ErrLocked with the holder's pid instead.
 //   - Disk space is checked before anything is allocated or requested
 //     (ErrNoSpace), so an absurd size from the hub is refused up front.
+//     Client.CheckSpace is that check, for a caller fetching several files
+//     at once to check their sum first (sparse partials pass one by one).
 //   - 5xx, 429 (Retry-After honoured), resets, short bodies and stalls
 //     (Client.StallTimeout without a byte) are retried with exponential
 //     backoff and jitter; the budget (Client.MaxRetries) restarts whenever a

@@ -96,6 +96,8 @@ func (h splitHub) Fetch(ctx context.Context, r download.Remote, dst string, opts
 	return h.data.Fetch(ctx, r, dst, opts)
 }
 
+func (h splitHub) CheckSpace(dir string, need int64) error { return h.data.CheckSpace(dir, need) }
+
 // hintError replaces an error's text with one line that says what to do, keeping the
 // cause for errors.Is.
 type hintError struct {
