@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/olm-dev/olm/download"
 	"github.com/olm-dev/olm/download/hftest"
@@ -96,5 +97,31 @@ func TestPullSpaceCheckCountsKeptBytes(t *testing.T) {
 	free = need
 	if _, err := Pull(context.Background(), st, ref, client, nil); err != nil {
 		t.Fatalf("with exactly the %d bytes still needed free: %v", need, err)
+	}
+}
+
+// The parts of a split model share one connection budget: with
+// Connections 3, never more than 3 ranges are in flight at the CDN across
+// all parts, and the parts still download at the same time.
+func TestPullSplitPartsShareOneConnectionBudget(t *testing.T) {
+	hub := hftest.New(t)
+	ref := addSplitParts(hub, 3, 2<<20)
+	hub.SetRate(8 << 20) // a range lasts about 30 ms: long enough to overlap
+	client := &download.Client{Endpoint: hub.URL(), Connections: 3, ChunkSize: 256 << 10, StallTimeout: time.Minute,
+		FreeSpace: func(string) (uint64, error) { return 1 << 40, nil }}
+	st := Store{Root: t.TempDir()}
+
+	got, err := Pull(context.Background(), st, ref, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Downloaded != 3*2<<20 {
+		t.Errorf("downloaded %d bytes, want all 3 parts", got.Downloaded)
+	}
+	if n := hub.MaxInFlight(); n > 3 {
+		t.Errorf("%d CDN responses at once, want at most the budget of 3 across all parts", n)
+	}
+	if n := hub.MaxFilesInFlight(); n < 2 {
+		t.Errorf("at most %d part(s) downloading at once, want the parts to overlap", n)
 	}
 }
