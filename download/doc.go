@@ -53,6 +53,10 @@
 //   - Cancelling ctx stops at once, keeps the partial files and returns an
 //     error wrapping context.Canceled.
 //   - The token is sent to the endpoint host only, never to a CDN.
+//   - List follows the hub's pages (Link: rel="next") only on the
+//     endpoint's host, never to a page already listed, and for at most
+//     1000 pages, 100,000 entries and 256 MiB: a hub paging without end
+//     gets an error, not all the memory.
 //   - Offline (HF_HUB_OFFLINE=1) makes every network call return ErrOffline.
 //
 // Package hftest provides a fake hub (API + CDN with fault injection) for
