@@ -17,12 +17,13 @@
 // progress in dst+".partial.json", so any later Fetch of the same content,
 // after Ctrl-C, kill -9, a dropped link or a reboot, requests only the
 // missing ranges. A file is split into ranges sized from its length (1 to
-// 32 MiB, at most 4096 of them) fetched over up to Client.Connections
-// (default 8) connections, so every file from a few MiB up is downloaded
-// in parallel; a Budget shared by several Fetches (models.Pull passes one
-// for the parts of a split model) caps the requests in flight across
-// them. Connections read into a small fixed ring of buffers (memory does
-// not grow with the file) and write each buffer once; one goroutine hashes
+// 32 MiB; at most 4096 of them, so larger above 128 GiB) fetched over up
+// to Client.Connections (default 8) connections, so every file over 1 MiB
+// is downloaded in parallel; a Budget shared by several Fetches
+// (models.Pull passes one for the parts of a split model) caps the
+// requests in flight across them. Connections read into a fixed ring of
+// 2 x connections + 2 buffers of 1 MiB per Fetch (memory does not grow
+// with the file) and write each buffer once; one goroutine hashes
 // the contiguous prefix from those same buffers while the next ones
 // download, reading back from disk only bytes other connections wrote
 // ahead of the prefix, or bytes kept from an interrupted attempt: no hash
