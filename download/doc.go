@@ -17,12 +17,13 @@
 // progress in dst+".partial.json", so any later Fetch of the same content,
 // after Ctrl-C, kill -9, a dropped link or a reboot, requests only the
 // missing ranges. A file is split into ranges sized from its length (1 to
-// 32 MiB, at most 4096 of them) fetched over up to Client.Connections
-// (default 8) connections, so every file from a few MiB up is downloaded
-// in parallel; a Budget shared by several Fetches (models.Pull passes one
-// for the parts of a split model) caps the requests in flight across
-// them. Connections read into a small fixed ring of buffers (memory does
-// not grow with the file) and write each buffer once; one goroutine hashes
+// 32 MiB; at most 4096 of them, so larger above 128 GiB) fetched over up
+// to Client.Connections (default 8) connections, so every file over 1 MiB
+// is downloaded in parallel; a Budget shared by several Fetches
+// (models.Pull passes one for the parts of a split model) caps the
+// requests in flight across them. Connections read into a fixed ring of
+// 2 x connections + 2 buffers of 1 MiB per Fetch (memory does not grow
+// with the file) and write each buffer once; one goroutine hashes
 // the contiguous prefix from those same buffers while the next ones
 // download, reading back from disk only bytes other connections wrote
 // ahead of the prefix, or bytes kept from an interrupted attempt: no hash
@@ -40,6 +41,8 @@
 //     FetchOptions.NoWait returns ErrLocked with the holder's pid instead.
 //   - Disk space is checked before anything is allocated or requested
 //     (ErrNoSpace), so an absurd size from the hub is refused up front.
+//     Client.CheckSpace is that check, for a caller fetching several files
+//     at once to check their sum first (sparse partials pass one by one).
 //   - 5xx, 429 (Retry-After honoured), resets, short bodies and stalls
 //     (Client.StallTimeout without a byte) are retried with exponential
 //     backoff and jitter; the budget (Client.MaxRetries) restarts whenever a
@@ -51,6 +54,10 @@
 //   - Cancelling ctx stops at once, keeps the partial files and returns an
 //     error wrapping context.Canceled.
 //   - The token is sent to the endpoint host only, never to a CDN.
+//   - List follows the hub's pages (Link: rel="next") only on the
+//     endpoint's host, never to a page already listed, and for at most
+//     1000 pages, 100,000 entries and 256 MiB: a hub paging without end
+//     gets an error, not all the memory.
 //   - Offline (HF_HUB_OFFLINE=1) makes every network call return ErrOffline.
 //
 // Package hftest provides a fake hub (API + CDN with fault injection) for

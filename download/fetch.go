@@ -202,18 +202,25 @@ func (f *fetcher) restart(noRange bool) {
 	f.initHash()
 }
 
-func (f *fetcher) preflight(need int64) error {
+func (f *fetcher) preflight(need int64) error { return f.c.CheckSpace(filepath.Dir(f.dst), need) }
+
+// CheckSpace is the disk-space preflight: it fails with ErrNoSpace, in one
+// line naming both sizes and the fix, when dir has fewer than need bytes
+// free. Free space that cannot be read passes (the writes find out). Fetch
+// checks its own file; a caller fetching several files to one disk at once
+// checks their sum first, since each sparse .partial takes no space until
+// written and every file would pass alone.
+func (c *Client) CheckSpace(dir string, need int64) error {
 	if need <= 0 {
 		return nil
 	}
-	dir := filepath.Dir(f.dst)
-	free, err := f.c.freeSpace(dir)
+	free, err := c.freeSpace(dir)
 	if err != nil {
 		return nil // unknown: let the writes find out
 	}
 	if uint64(need) > free {
-		return fmt.Errorf("%w in %s: need %d bytes more (%s), %d bytes free (%s)", ErrNoSpace, dir,
-			need, HumanBytes(need), free, HumanBytes(int64(min(free, math.MaxInt64))))
+		return fmt.Errorf("%w in %s: need %s more (%d bytes), %s free (%d bytes): free some space there, or download to a disk with room",
+			ErrNoSpace, dir, HumanBytes(need), need, HumanBytes(int64(min(free, math.MaxInt64))), free)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -58,26 +59,44 @@ func FuzzRemoteHeaders(f *testing.F) {
 }
 
 // FuzzTreeListing: any page body decodes or fails cleanly, and every
-// name returned unflagged is safe to join to a directory.
+// name returned unflagged is safe to join to a directory. Any Link header
+// gives a next page that is on the hub and not the page itself, or none.
 func FuzzTreeListing(f *testing.F) {
-	f.Add([]byte(`[{"type":"file","path":"ok.gguf","size":134,"oid":"x","lfs":{"oid":"` + "ab" + `","size":9223372036854775807}}]`))
-	f.Add([]byte(`[{"type":"file","path":"../evil.gguf","size":-1}]`))
-	f.Add([]byte(`[{"type":"file","path":"a\u0000b"},{"type":"directory","path":"/etc"}]`))
-	f.Add([]byte(`[{"type":"file","path":"C:x","lfs":null},{"type":"file","path":"a//b","size":1e30}]`))
-	f.Add([]byte(`{"error":"Repository not found"}`))
-	f.Add([]byte(`[` + "{}," + `{"type":"file"}]`))
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Add([]byte(`[{"type":"file","path":"ok.gguf","size":134,"oid":"x","lfs":{"oid":"`+"ab"+`","size":9223372036854775807}}]`), "")
+	f.Add([]byte(`[{"type":"file","path":"../evil.gguf","size":-1}]`), `<?recursive=true>; rel="next"`)
+	f.Add([]byte(`[{"type":"file","path":"a\u0000b"},{"type":"directory","path":"/etc"}]`), `<http://evil.test/api/models/o/r/tree/main>; rel="next"`)
+	f.Add([]byte(`[{"type":"file","path":"C:x","lfs":null},{"type":"file","path":"a//b","size":1e30}]`), `<https://hub.test/x>; rel=next`)
+	f.Add([]byte(`{"error":"Repository not found"}`), `<//hub.test:8080/x>; rel="next"`)
+	f.Add([]byte(`[`+"{},"+`{"type":"file"}]`), `<http://hub.test/api/models/o/r/tree/main?recursive=true>; rel="next"`)
+	f.Add([]byte(`[]`), `<http://hub.test/api/models/o/r/tree/main?cursor=2&recursive=true>; rel="next"`)
+	const first = "http://hub.test/api/models/o/r/tree/main?recursive=true"
+	firstURL, _ := url.Parse(first)
+	f.Fuzz(func(t *testing.T, body []byte, link string) {
 		var page []treeEntry
-		if err := json.Unmarshal(body, &page); err != nil {
+		if err := json.Unmarshal(body, &page); err == nil {
+			for _, fl := range filesOf(page) {
+				if fl.Unsafe == nil && ValidName(fl.Path) != nil {
+					t.Fatalf("unsafe %q not flagged", fl.Path)
+				}
+				if fl.SHA256 != "" && !isSHA256(fl.SHA256) {
+					t.Fatalf("sha256 %q", fl.SHA256)
+				}
+			}
+		}
+		p, err := newPager("http://hub.test", first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := nextLink(link, firstURL)
+		if p.advance(len(page), int64(len(body)), next) != nil || next == "" {
 			return
 		}
-		for _, fl := range filesOf(page) {
-			if fl.Unsafe == nil && ValidName(fl.Path) != nil {
-				t.Fatalf("unsafe %q not flagged", fl.Path)
-			}
-			if fl.SHA256 != "" && !isSHA256(fl.SHA256) {
-				t.Fatalf("sha256 %q", fl.SHA256)
-			}
+		u, err := url.Parse(next)
+		if err != nil || u.Scheme != "http" || u.Host != "hub.test" || u.String() == first {
+			t.Fatalf("followed %q (from Link %q)", next, link)
+		}
+		if p.advance(0, 0, next) == nil {
+			t.Fatalf("followed %q twice", next)
 		}
 	})
 }

@@ -43,6 +43,29 @@ func TestLayoutIsBoundedForAnySize(t *testing.T) {
 	}
 }
 
+// The sizes README.md ("Pulls") and doc.go state: ranges of 1-32 MiB from
+// a file over 1 MiB up, grown past 32 MiB above 128 GiB (at most 4096),
+// and a ring of 2 x connections + 2 buffers of 1 MiB, 18 MiB at the default.
+func TestDocumentedRangeAndRingSizes(t *testing.T) {
+	for _, tc := range []struct{ size, chunk int64 }{
+		{1 << 20, 1 << 20}, {1<<20 + 1, 1 << 20}, {64 << 20, 1 << 20}, {1 << 30, 16 << 20},
+		{100 << 30, 32 << 20}, {128 << 30, 32 << 20}, {256 << 30, 64 << 20},
+	} {
+		if got := chunkSizeFor(tc.size, DefaultConnections); got != tc.chunk {
+			t.Errorf("%d MiB: ranges of %d MiB, want %d MiB", tc.size>>20, got>>20, tc.chunk>>20)
+		}
+	}
+	if n := len(layout(1<<20, DefaultConnections, 0)); n != 1 {
+		t.Errorf("a 1 MiB file: %d ranges, want 1", n)
+	}
+	if n := len(layout(256<<30, DefaultConnections, 0)); n != maxChunks || maxChunks != 4096 {
+		t.Errorf("a 256 GiB file: %d ranges, want 4096", n)
+	}
+	if b := ringSize(DefaultConnections) * bufSize; DefaultConnections != 8 || b != 18<<20 {
+		t.Errorf("the ring at %d connections is %d MiB, want 18 at 8", DefaultConnections, b>>20)
+	}
+}
+
 // Every file from a few MiB up is split so all connections work on it.
 func TestChunkSizeUsesEveryConnection(t *testing.T) {
 	for _, size := range []int64{4 << 20, 64 << 20, 256 << 20, 1 << 30, 100 << 30} {

@@ -36,6 +36,7 @@ type treeEntry struct {
 
 // List returns every file of repo at rev (recursively) via the tree API.
 // Entries with an unsafe name come back with Unsafe set (see RemoteFile).
+// The hub's pagination is followed only while it stays sane (see pager).
 func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, error) {
 	if err := checkRepo(repo); err != nil {
 		return nil, err
@@ -44,15 +45,23 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 		rev = "main"
 	}
 	next := c.endpoint() + "/api/models/" + repo + "/tree/" + url.PathEscape(rev) + "?recursive=true"
+	p, err := newPager(c.endpoint(), next)
+	if err != nil {
+		return nil, err
+	}
 	var files []RemoteFile
 	for next != "" {
 		var page []treeEntry
 		var link string
+		var size int64
 		err := c.retry(ctx, repo, func() error {
 			var err error
-			page, link, err = c.getTree(ctx, next)
+			page, link, size, err = c.getTree(ctx, next)
 			return classify(ctx, err)
 		})
+		if err == nil {
+			err = p.advance(len(page), size, link)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list %s@%s: %w", repo, rev, err)
 		}
@@ -60,6 +69,70 @@ func (c *Client) List(ctx context.Context, repo, rev string) ([]RemoteFile, erro
 		next = link
 	}
 	return files, nil
+}
+
+// A listing past any of these is no real repo's (the largest hold tens
+// of thousands of files, in a few dozen MiB of JSON): a hub that pages
+// without end is refused long before its pages fill memory.
+const (
+	maxListPages   = 1000
+	maxListEntries = 100_000
+	maxListBytes   = 256 << 20
+)
+
+// hostileHub ends the error of a listing that the hub will not let end.
+const hostileHub = "a broken or hostile hub (check HF_ENDPOINT; naming the .gguf file skips the listing)"
+
+// pager keeps a listing's pagination finite and on the hub: a next page
+// must be on the hub's scheme and host (where the token goes), never one
+// already listed, and the whole listing stays within maxListPages pages,
+// maxListEntries entries and maxListBytes bytes.
+type pager struct {
+	hub                   *url.URL
+	seen                  map[string]bool
+	pages, entries, bytes int64
+}
+
+func newPager(endpoint, first string) (*pager, error) {
+	hub, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("bad endpoint %q: %w", endpoint, err)
+	}
+	u, err := url.Parse(first)
+	if err != nil {
+		return nil, err
+	}
+	return &pager{hub: hub, seen: map[string]bool{u.String(): true}}, nil
+}
+
+// advance counts a page of n entries and size bytes, and checks its next
+// link (resolved, as nextLink gives it; "" at the end) before it is followed.
+func (p *pager) advance(n int, size int64, next string) error {
+	p.pages++
+	p.entries += int64(n)
+	p.bytes += size
+	switch {
+	case p.entries > maxListEntries:
+		return fmt.Errorf("over %d entries listed: %s", maxListEntries, hostileHub)
+	case p.bytes > maxListBytes:
+		return fmt.Errorf("over %d MiB of listing: %s", maxListBytes>>20, hostileHub)
+	case next == "":
+		return nil
+	case p.pages >= maxListPages:
+		return fmt.Errorf("over %d pages of listing: %s", maxListPages, hostileHub)
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return fmt.Errorf("bad next page link %q: %s", next, hostileHub)
+	}
+	if u.Scheme != p.hub.Scheme || u.Host != p.hub.Host {
+		return fmt.Errorf("next page on %s, off the hub at %s: not followed: %s", redact(u), p.hub.Host, hostileHub)
+	}
+	if p.seen[u.String()] {
+		return fmt.Errorf("next page %s was listed already (the pagination loops): %s", redact(u), hostileHub)
+	}
+	p.seen[u.String()] = true
+	return nil
 }
 
 // filesOf turns one page of the tree API into files: directories are left
@@ -82,47 +155,50 @@ func filesOf(page []treeEntry) []RemoteFile {
 	return files
 }
 
-func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, error) {
+// getTree fetches one page of a listing: its entries, next link and size in bytes.
+func (c *Client) getTree(ctx context.Context, u string) ([]treeEntry, string, int64, error) {
 	resp, err := c.send(ctx, http.MethodGet, u, http.Header{"Accept": {"application/json"}}, true)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", statusError(resp)
+		return nil, "", 0, statusError(resp)
 	}
-	page, err := decodeTree(resp.Body)
+	page, size, err := decodeTree(resp.Body)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
-	return page, nextLink(resp), nil
+	return page, nextLink(resp.Header.Get("Link"), resp.Request.URL), size, nil
 }
 
 // maxTreePage bounds what one listing page may take in memory; the hub
 // pages its listings far below it.
 const maxTreePage = 32 << 20
 
-func decodeTree(r io.Reader) ([]treeEntry, error) {
+// decodeTree decodes one page and says how many bytes it read.
+func decodeTree(r io.Reader) ([]treeEntry, int64, error) {
 	var page []treeEntry
 	lr := &io.LimitedReader{R: r, N: maxTreePage + 1}
 	if err := json.NewDecoder(lr).Decode(&page); err != nil {
 		if lr.N <= 0 {
-			return nil, fmt.Errorf("tree listing page over %d MiB: not a hub answer", maxTreePage>>20)
+			return nil, 0, fmt.Errorf("tree listing page over %d MiB: not a hub answer", maxTreePage>>20)
 		}
-		return nil, fmt.Errorf("decode tree listing: %w", err)
+		return nil, 0, fmt.Errorf("decode tree listing: %w", err)
 	}
-	return page, nil
+	return page, maxTreePage + 1 - lr.N, nil
 }
 
 var linkNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
 
-// nextLink follows the hub's pagination (Link: <...>; rel="next").
-func nextLink(resp *http.Response) string {
-	m := linkNext.FindStringSubmatch(resp.Header.Get("Link"))
+// nextLink is the next page of the hub's pagination (Link: <...>;
+// rel="next"), resolved against the page's URL; "" when there is none.
+func nextLink(link string, page *url.URL) string {
+	m := linkNext.FindStringSubmatch(link)
 	if m == nil {
 		return ""
 	}
-	u, err := resp.Request.URL.Parse(m[1])
+	u, err := page.Parse(m[1])
 	if err != nil {
 		return ""
 	}

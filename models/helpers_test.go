@@ -194,6 +194,8 @@ func (h *fakeHub) Fetch(ctx context.Context, r download.Remote, dst string, opts
 	return os.WriteFile(dst, c, 0o644)
 }
 
+func (h *fakeHub) CheckSpace(dir string, need int64) error { return nil }
+
 var _ Hub = (*fakeHub)(nil)
 
 func readAll(t *testing.T, p string) []byte {

@@ -22,6 +22,9 @@ type Hub interface {
 	// Fetch downloads to dst (resuming partials beside it) and makes dst
 	// appear only once size and sha256 are verified.
 	Fetch(ctx context.Context, r download.Remote, dst string, opts download.FetchOptions) error
+	// CheckSpace fails (wrapping download.ErrNoSpace) when dir has fewer
+	// than need bytes free: a pull checks all its files at once with it.
+	CheckSpace(dir string, need int64) error
 }
 
 var _ Hub = (*download.Client)(nil)

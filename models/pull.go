@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -113,6 +114,9 @@ func Pull(ctx context.Context, store Store, ref Ref, hub Hub, progress Progress)
 // connection budget, and returns the bytes fetched. The first failure
 // stops the others (their partial files stay for a resume).
 func ensureBlobs(ctx context.Context, store Store, ref Ref, blobs []*download.Remote, hub Hub, progress Progress, warn func(file, msg string)) (int64, error) {
+	if err := checkSpace(store, ref, blobs, hub); err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	budget := download.NewBudget(0)
@@ -140,6 +144,47 @@ func ensureBlobs(ctx context.Context, store Store, ref Ref, blobs []*download.Re
 	}
 	wg.Wait()
 	return total, first
+}
+
+// checkSpace is the pull's one disk-space preflight, before any file
+// starts: the parts download at once, each laid out as a sparse file, so
+// each one's own check in Fetch would see the same free space and all would
+// pass although together they do not fit. What is needed is every missing
+// blob's size less what an interrupted pull kept of it.
+func checkSpace(store Store, ref Ref, blobs []*download.Remote, hub Hub) error {
+	need := map[string]int64{} // by directory
+	var dirs []string
+	seen := map[string]bool{}
+	files := 0
+	for _, blob := range blobs {
+		if blob == nil {
+			continue
+		}
+		dst := store.BlobPath(ref.Repo, blob.SHA256)
+		if seen[dst] {
+			continue // two names for one blob are fetched once
+		}
+		seen[dst] = true
+		if st, err := os.Stat(dst); err == nil && st.Size() == blob.Size {
+			continue // cached; if damaged, its replacement takes the space it frees
+		}
+		files++
+		dir := filepath.Dir(dst)
+		if _, ok := need[dir]; !ok {
+			dirs = append(dirs, dir)
+		}
+		n := blob.Size - download.Resumable(*blob, dst)
+		need[dir] = min(need[dir], math.MaxInt64-n) + n // a hub's absurd sizes saturate, never wrap
+	}
+	for _, dir := range dirs {
+		if err := hub.CheckSpace(dir, need[dir]); err != nil {
+			if files > 1 {
+				err = fmt.Errorf("%d files together: %w", files, err)
+			}
+			return fmt.Errorf("%w (HF_HUB_CACHE moves the model cache)", err)
+		}
+	}
+	return nil
 }
 
 // crossCheck compares the catalog's expectation with what HF says now.

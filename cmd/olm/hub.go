@@ -60,6 +60,19 @@ func (d *modelDeps) hub() models.Hub {
 	return splitHub{meta: &meta, data: d.Client}
 }
 
+// announcingWaits returns a copy of d whose client tells progress, as a PhaseWait event,
+// of each long wait before a List or Resolve is retried (a Retry-After of minutes), as
+// Fetch reports its own waits: otherwise a pull, explicit or not, is silent for as long
+// as the hub asks. Every command that may talk to the hub takes its hub and resolver
+// from such a copy; d itself is left as it is, since olm serve shares it between requests.
+func (d *modelDeps) announcingWaits(progress models.Progress) *modelDeps {
+	c := *d.Client
+	c.OnWait = func(what, msg string) { progress(models.Event{File: what, Phase: models.PhaseWait, Message: msg}) }
+	a := *d
+	a.Client = &c
+	return &a
+}
+
 // resolver resolves names; offline it lists repos from the hub cache only.
 func (d *modelDeps) resolver() models.Resolver {
 	r := models.Resolver{Catalog: d.Catalog, Env: d.Env}
@@ -95,6 +108,8 @@ func (h splitHub) Resolve(ctx context.Context, repo, rev, file string) (download
 func (h splitHub) Fetch(ctx context.Context, r download.Remote, dst string, opts download.FetchOptions) error {
 	return h.data.Fetch(ctx, r, dst, opts)
 }
+
+func (h splitHub) CheckSpace(dir string, need int64) error { return h.data.CheckSpace(dir, need) }
 
 // hintError replaces an error's text with one line that says what to do, keeping the
 // cause for errors.Is.

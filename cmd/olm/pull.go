@@ -69,8 +69,7 @@ func runPull(ctx context.Context, o *pullOptions) error {
 		progW = o.ios.Out
 	}
 	prog := newPullProgress(progW, progressMode(o.ios, o.json, o.quiet))
-	// Resolve and list waits (Retry-After) are shown like a download's.
-	d.Client.OnWait = func(what, msg string) { prog.Event(models.Event{File: what, Phase: models.PhaseWait, Message: msg}) }
+	d = d.announcingWaits(prog.Event)
 	fail := func(err error) error {
 		if o.json {
 			prog.emitJSON(jsonEvent{Phase: "error", Name: o.name, Error: oneLine(err.Error())})

@@ -30,11 +30,18 @@ func resolveModel(ctx context.Context, ios *ioStreams, name string) (resolvedMod
 
 func resolveWith(ctx context.Context, ios *ioStreams, d *modelDeps, name string) (resolvedModel, error) {
 	// Already-pulled models never touch the network; missing ones are pulled as `olm pull`
-	// would, so a first `olm run mistral` just works.
+	// would, so a first `olm run mistral` just works. The progress is made on first
+	// use: a wait before a listing is retried (Retry-After) comes before the pull starts.
 	var prog *pullProgress
+	progress := func() *pullProgress {
+		if prog == nil {
+			prog = newPullProgress(ios.Err, progressMode(ios, false, false))
+		}
+		return prog
+	}
+	d = d.announcingWaits(func(e models.Event) { progress().Event(e) })
 	onPull := func(ref models.Ref) models.Progress {
-		prog = newPullProgress(ios.Err, progressMode(ios, false, false))
-		prog.header = fmt.Sprintf("pulling %s: not on this machine yet", ref.Name)
+		progress().header = fmt.Sprintf("pulling %s: not on this machine yet", ref.Name)
 		return prog.Event
 	}
 	found, err := models.Ensure(ctx, d.resolver(), d.Env.Store(), d.hub(), name, !d.Client.Offline, onPull)
@@ -45,10 +52,7 @@ func resolveWith(ctx context.Context, ios *ioStreams, d *modelDeps, name string)
 	case err != nil && ref.Name == "":
 		return resolvedModel{}, d.explainHubError(name, err)
 	case err != nil:
-		if prog == nil {
-			prog = newPullProgress(ios.Err, progressMode(ios, false, false))
-		}
-		return resolvedModel{}, pullFailed(ios, d, ref.Name, "the same command", prog, err)
+		return resolvedModel{}, pullFailed(ios, d, ref.Name, "the same command", progress(), err)
 	}
 	rm := resolvedModel{Path: found.Paths[0], Name: ref.Name}
 	if ref.Source == models.SourceFile {

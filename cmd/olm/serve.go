@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -159,10 +160,11 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if maxQueue == 0 {
 		maxQueue = -1 // engine: none may wait
 	}
+	logger := newLogger(o.ios.Err, true)
 	srv, err := server.New(server.Config{
-		Library: &library{d: d}, Slots: o.parallel, Ctx: o.ctx, Batch: o.batch, Threads: o.threads, GPULayers: o.gpuLayers,
+		Library: &library{d: d, log: logger}, Slots: o.parallel, Ctx: o.ctx, Batch: o.batch, Threads: o.threads, GPULayers: o.gpuLayers,
 		MaxQueue: maxQueue, KeepAlive: o.keepAlive, Pull: o.pull, Memory: o.memory, APIKey: o.apiKey, Origins: o.origins,
-		Version: runner.Version, Logger: newLogger(o.ios.Err, true), Preload: o.preload,
+		Version: runner.Version, Logger: logger, Preload: o.preload,
 	})
 	if err != nil {
 		return err
@@ -213,10 +215,20 @@ func runServe(ctx context.Context, o *serveOptions) error {
 }
 
 // library gives the server the model commands' resolution, listing, pulls and removal.
-type library struct{ d *modelDeps }
+type library struct {
+	d   *modelDeps
+	log *slog.Logger // where a pull that no client watches says it waits (--pull)
+}
 
 func (l *library) Resolve(ctx context.Context, name string, pull bool) (server.Resolved, error) {
-	found, err := models.Ensure(ctx, l.d.resolver(), l.d.Env.Store(), l.d.hub(), name, pull, nil)
+	// A request that pulls (--pull) has no progress stream: waits before a retry go to the log.
+	logWaits := func(e models.Event) {
+		if e.Phase == models.PhaseWait {
+			l.log.Info("pull waits", "model", name, "file", e.File, "wait", e.Message)
+		}
+	}
+	d := l.d.announcingWaits(logWaits)
+	found, err := models.Ensure(ctx, d.resolver(), d.Env.Store(), d.hub(), name, pull, func(models.Ref) models.Progress { return logWaits })
 	ref := found.Ref
 	switch {
 	case errors.Is(err, models.ErrNotPulled):
@@ -250,11 +262,7 @@ func (l *library) List() ([]server.LocalModel, error) {
 }
 
 func (l *library) Pull(ctx context.Context, name string, progress func(server.PullProgress)) error {
-	ref, err := l.d.resolver().Resolve(ctx, name)
-	if err != nil {
-		return err
-	}
-	_, err = models.Pull(ctx, l.d.Env.Store(), ref, l.d.hub(), func(e models.Event) {
+	report := func(e models.Event) {
 		switch e.Phase {
 		case models.PhaseDownload:
 			progress(server.PullProgress{Status: "pulling " + e.File, Digest: e.File, Total: e.Total, Completed: e.Done})
@@ -264,10 +272,18 @@ func (l *library) Pull(ctx context.Context, name string, progress func(server.Pu
 			progress(server.PullProgress{Status: "writing manifest"})
 		case models.PhaseWarning:
 			progress(server.PullProgress{Status: "warning: " + e.Message})
+		case models.PhaseWait:
+			progress(server.PullProgress{Status: e.File + ": " + e.Message})
 		}
-	})
+	}
+	d := l.d.announcingWaits(report)
+	ref, err := d.resolver().Resolve(ctx, name)
 	if err != nil {
-		return l.d.explainHubError(ref.Name, err)
+		return err
+	}
+	_, err = models.Pull(ctx, d.Env.Store(), ref, d.hub(), report)
+	if err != nil {
+		return d.explainHubError(ref.Name, err)
 	}
 	return nil
 }

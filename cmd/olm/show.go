@@ -69,6 +69,8 @@ func runShow(ctx context.Context, o *showOptions) error {
 	if err != nil {
 		return err
 	}
+	// A hf.co name without a file is listed: a Retry-After wait is said on stderr.
+	d = d.announcingWaits(newPullProgress(o.ios.Err, progressMode(o.ios, false, false)).Event)
 	ref, err := d.resolver().Resolve(ctx, o.name)
 	if err != nil {
 		return d.explainHubError(o.name, err)

@@ -70,10 +70,15 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	rate := h.rate
 	h.inFlight++
 	h.maxInFlight = max(h.maxInFlight, h.inFlight)
+	h.filesInFlight[f.Path]++
+	h.maxFilesInFlight = max(h.maxFilesInFlight, len(h.filesInFlight))
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		h.inFlight--
+		if h.filesInFlight[f.Path]--; h.filesInFlight[f.Path] == 0 {
+			delete(h.filesInFlight, f.Path)
+		}
 		h.mu.Unlock()
 	}()
 	fw := &faultWriter{h: h, w: w, r: r, fault: fault}

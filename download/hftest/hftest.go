@@ -37,7 +37,9 @@ type Hub struct {
 	rate     int64            // SetRate: CDN bytes/s per response; 0: unlimited
 	sizes    map[string]int64 // SetLinkedSize: claimed sizes by repo+"\x00"+path
 
-	inFlight, maxInFlight int // CDN bodies being sent, and the most at once
+	inFlight, maxInFlight int            // CDN bodies being sent, and the most at once
+	filesInFlight         map[string]int // CDN bodies being sent, by file path
+	maxFilesInFlight      int            // the most files with a body being sent at once
 }
 
 type repo struct {
@@ -85,11 +87,12 @@ func New(t testing.TB) *Hub {
 // Close stops it.
 func Start() *Hub {
 	h := &Hub{
-		repos:   map[string]*repo{},
-		blobs:   map[string]*File{},
-		sizes:   map[string]int64{},
-		release: make(chan struct{}),
-		stalls:  make(chan struct{}, 64),
+		repos:         map[string]*repo{},
+		blobs:         map[string]*File{},
+		sizes:         map[string]int64{},
+		filesInFlight: map[string]int{},
+		release:       make(chan struct{}),
+		stalls:        make(chan struct{}, 64),
 	}
 	h.API = httptest.NewServer(http.HandlerFunc(h.serveAPI))
 	h.CDN = httptest.NewServer(http.HandlerFunc(h.serveCDN))
@@ -125,6 +128,14 @@ func (h *Hub) MaxInFlight() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.maxInFlight
+}
+
+// MaxFilesInFlight is the most distinct files whose CDN responses were
+// sending at once: above 1, the downloads of several files overlapped.
+func (h *Hub) MaxFilesInFlight() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.maxFilesInFlight
 }
 
 // URL is the hub endpoint (HF_ENDPOINT).
