@@ -40,6 +40,10 @@ type Request struct {
 	MaxTokens int      // <= 0: until end of generation or a full slot
 	Stop      []string // generation ends at the first; it is not emitted
 	IgnoreEOG bool     // keep going past end-of-generation tokens (benchmarks)
+	// Progress, when set, is called on Generate's goroutine before each emit with the
+	// tokens drawn so far: one emit may carry the text of several tokens (Generate hands
+	// over all that waits), so counting emits does not count tokens.
+	Progress func(tokens int)
 }
 
 // Result describes a finished request.
@@ -211,13 +215,17 @@ func (e *Engine) Generate(ctx context.Context, req Request, emit func([]byte) er
 			e.wake()
 			cancelled = nil
 		case <-e.done: // the scheduler has exited (Close): whatever it had is ended
-			if _, done := s.take(nil); !done {
+			if _, _, done := s.take(nil); !done {
 				return s.res, ErrClosed
 			}
 		}
 		var done bool
-		buf, done = s.take(buf[:0])
+		var tokens int
+		buf, tokens, done = s.take(buf[:0])
 		if len(buf) > 0 && emitErr == nil {
+			if req.Progress != nil {
+				req.Progress(tokens)
+			}
 			if emitErr = emit(buf); emitErr != nil {
 				s.cancel()
 				e.wake()

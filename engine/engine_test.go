@@ -196,3 +196,40 @@ func TestPrefixReuse(t *testing.T) {
 		}
 	}
 }
+
+// Progress gives, with each emit, how many tokens the text so far took: an emit may
+// carry several, so the count is the engine's, not the caller's tally of emits.
+func TestProgressCountsTokens(t *testing.T) {
+	m := storiesModel(t)
+	e := newTestEngine(t, m, Options{Slots: 1, SlotCtx: 512})
+	type mark struct {
+		tokens int
+		text   string
+	}
+	var marks []mark
+	var text strings.Builder
+	tokens := -1
+	req := Request{Prompt: tokenize(t, m, "Once upon a time"), Sampling: greedySampling(), MaxTokens: 300,
+		Progress: func(n int) { tokens = n }}
+	res, err := e.Generate(context.Background(), req, func(b []byte) error {
+		text.Write(b)
+		marks = append(marks, mark{tokens, text.String()})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(marks) == 0 || marks[len(marks)-1].tokens != res.GenTokens || res.GenTokens != 300 {
+		t.Fatalf("%d emits, last count %v, generated %d", len(marks), marks[len(marks)-1:], res.GenTokens)
+	}
+	for i, mk := range marks {
+		var want []byte
+		for _, tok := range res.Generated[:mk.tokens] {
+			want = m.Piece(want, tok, false)
+		}
+		if mk.text != string(want) || (i > 0 && mk.tokens <= marks[i-1].tokens) {
+			t.Fatalf("emit %d: count %d, text %q; the text of %d tokens is %q", i, mk.tokens, mk.text, mk.tokens, want)
+		}
+	}
+	t.Logf("%d tokens in %d emits", res.GenTokens, len(marks))
+}

@@ -18,9 +18,10 @@ type seq struct {
 	cancelled atomic.Bool
 	notify    chan struct{} // cap 1: text arrived or the request ended
 
-	mu   sync.Mutex
-	out  []byte
-	done bool
+	mu        sync.Mutex
+	out       []byte
+	outTokens int // tokens drawn when text was last written to out
+	done      bool
 
 	// Written by the scheduler; read by the caller only after done.
 	res Result
@@ -51,6 +52,7 @@ func newSeq(req Request, smpl *runner.Sampler, slotCtx int) *seq {
 func (s *seq) write(b []byte) error {
 	s.mu.Lock()
 	s.out = append(s.out, b...)
+	s.outTokens = s.res.GenTokens // the scheduler's own field, read on its goroutine
 	s.mu.Unlock()
 	s.signal()
 	return nil
@@ -65,13 +67,14 @@ func (s *seq) signal() {
 
 func (s *seq) cancel() { s.cancelled.Store(true) }
 
-// take appends the text waiting to buf and reports whether the request has ended.
-func (s *seq) take(buf []byte) ([]byte, bool) {
+// take appends the text waiting to buf and reports the tokens drawn up to that text and
+// whether the request has ended.
+func (s *seq) take(buf []byte) ([]byte, int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	buf = append(buf, s.out...)
 	s.out = s.out[:0]
-	return buf, s.done
+	return buf, s.outTokens, s.done
 }
 
 // end records the outcome and wakes the caller; nothing touches s afterwards.

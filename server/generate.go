@@ -52,6 +52,9 @@ type sink struct {
 	text     func([]byte) error
 	call     func(tools.Event) error
 	callDone func(template.ToolCall) error
+	// tokens, when set, hears the prompt's length and the tokens drawn so far: at the
+	// start and before each piece of text.
+	tokens func(prompt, completion int)
 }
 
 // genResult is what the APIs report back.
@@ -141,6 +144,11 @@ func (s *Server) generate(ctx context.Context, g genRequest, out sink) (genResul
 			calls.answer.Write(b)
 			return calls.deliver(calls.p.Push(string(b)))
 		}
+	}
+	if out.tokens != nil {
+		n := len(prompt)
+		out.tokens(n, 0)
+		req.Progress = func(k int) { out.tokens(n, k) }
 	}
 	if out.start != nil {
 		out.start()

@@ -79,6 +79,9 @@ func oaCalls(calls []template.ToolCall) []map[string]any {
 
 type oaStreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
+	// ContinuousUsageStats (vLLM's and SGLang's extension, with include_usage) puts the
+	// usage so far in every chunk: a client that stops a stream still knows its tokens.
+	ContinuousUsageStats bool `json:"continuous_usage_stats"`
 }
 
 // oaRequest holds the fields of /v1/chat/completions and /v1/completions olm honours;
@@ -318,6 +321,12 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 		}
 		return sw.write(append(append([]byte("data: "), b...), '\n', '\n'))
 	}
+	var sofar *oaUsage // with continuous_usage_stats, the usage each chunk carries
+	var tokens func(prompt, completion int)
+	if q.StreamOptions != nil && q.StreamOptions.IncludeUsage && q.StreamOptions.ContinuousUsageStats {
+		sofar = &oaUsage{}
+		tokens = func(p, c int) { *sofar = oaUsage{PromptTokens: p, CompletionTokens: c, TotalTokens: p + c} }
+	}
 	chunk := func(model string, delta map[string]any, text string, finish any) map[string]any {
 		c := map[string]any{"index": 0, "finish_reason": finish}
 		if chat {
@@ -326,7 +335,11 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 			c["text"] = text
 			c["logprobs"] = nil
 		}
-		return map[string]any{"id": id, "object": chunkObject, "created": created, "model": model, "choices": []any{c}, "system_fingerprint": "olm"}
+		ev := map[string]any{"id": id, "object": chunkObject, "created": created, "model": model, "choices": []any{c}, "system_fingerprint": "olm"}
+		if sofar != nil {
+			ev["usage"] = *sofar
+		}
+		return ev
 	}
 	model := g.model
 	onStart := func() { // the model is loaded and the prompt fits: the stream begins
@@ -334,7 +347,7 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 			event(chunk(model, map[string]any{"role": "assistant", "content": ""}, "", nil))
 		}
 	}
-	res, err := s.generate(r.Context(), g, sink{start: onStart,
+	res, err := s.generate(r.Context(), g, sink{start: onStart, tokens: tokens,
 		text: func(b []byte) error { return event(chunk(model, map[string]any{"content": string(b)}, string(b), nil)) },
 		call: func(e tools.Event) error {
 			d := map[string]any{"index": e.Index, "function": map[string]any{"arguments": e.Text}}
@@ -354,6 +367,9 @@ func (s *Server) openai(w http.ResponseWriter, r *http.Request, chat bool) {
 	}
 	if res.Reason == runner.StopCancelled {
 		return // the client went away
+	}
+	if sofar != nil {
+		*sofar = *usageOf(res)
 	}
 	event(chunk(res.model, map[string]any{}, "", res.finish()))
 	if q.StreamOptions != nil && q.StreamOptions.IncludeUsage {

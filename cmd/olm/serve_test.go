@@ -150,6 +150,8 @@ func TestServeOpenAIClient(t *testing.T) {
 		t.Fatalf("stream usage %+v over %d chunks", acc.Usage, chunks)
 	}
 
+	continuousUsage(t, s, resp.Usage.PromptTokens)
+
 	comp, err := c.Completions.New(ctx, openai.CompletionNewParams{Model: "stories",
 		Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("Once upon a time")}, MaxTokens: openai.Int(16), Temperature: openai.Float(0)})
 	if err != nil {
@@ -185,6 +187,67 @@ func TestServeOpenAIClient(t *testing.T) {
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "n" {
 		t.Fatalf("n=2: %v", err)
+	}
+}
+
+// continuousUsage: with stream_options.continuous_usage_stats every chunk carries the
+// tokens drawn so far (a chunk may carry several), so a client that stops the stream
+// knows how many its text took: that many tokens, asked for whole, give the same text.
+func continuousUsage(t *testing.T, s *served, promptTokens int64) {
+	t.Helper()
+	const n = 200
+	req := `{"model":"stories","temperature":0,"max_tokens":%d,"stream":%t,` +
+		`"stream_options":{"include_usage":true,"continuous_usage_stats":true},"messages":[{"role":"user","content":"Once upon a time"}]}`
+	resp, err := http.Post(s.url+"/v1/chat/completions", "application/json", strings.NewReader(fmt.Sprintf(req, n, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type mark struct {
+		tokens int
+		text   string
+	}
+	var marks []mark
+	var text strings.Builder
+	last := -1
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var ev struct {
+			Choices []struct{ Delta struct{ Content string } }
+			Usage   *struct {
+				PromptTokens     int `json:"prompt_tokens"`
+				CompletionTokens int `json:"completion_tokens"`
+				TotalTokens      int `json:"total_tokens"`
+			}
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		u := ev.Usage
+		if u == nil || int64(u.PromptTokens) != promptTokens || u.TotalTokens != u.PromptTokens+u.CompletionTokens || u.CompletionTokens < last {
+			t.Fatalf("event %s: usage so far missing or wrong (prompt %d, previous count %d)", data, promptTokens, last)
+		}
+		last = u.CompletionTokens
+		if len(ev.Choices) > 0 && ev.Choices[0].Delta.Content != "" {
+			text.WriteString(ev.Choices[0].Delta.Content)
+			marks = append(marks, mark{u.CompletionTokens, text.String()})
+		}
+	}
+	if last != n || len(marks) < 2 {
+		t.Fatalf("stream ended with %d tokens over %d text chunks", last, len(marks))
+	}
+	mid := marks[len(marks)/2]
+	code, body := post(t, s.url+"/v1/chat/completions", strings.Replace(fmt.Sprintf(req, mid.tokens, false), `"stream_options":{"include_usage":true,"continuous_usage_stats":true},`, "", 1))
+	var whole struct {
+		Choices []struct{ Message struct{ Content string } }
+	}
+	json.Unmarshal([]byte(body), &whole)
+	if code != 200 || len(whole.Choices) != 1 || whole.Choices[0].Message.Content != mid.text {
+		t.Fatalf("the stream had %q after %d tokens; those tokens asked for whole: %d %s", mid.text, mid.tokens, code, body)
 	}
 }
 

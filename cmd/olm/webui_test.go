@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +79,20 @@ func newTab(t *testing.T, browser context.Context) *tab {
 		t.Fatalf("open a tab: %v", err)
 	}
 	return tb
+}
+
+// sibling opens another tab in tb's profile: the two share localStorage, as two tabs of
+// one browser do.
+func (tb *tab) sibling(t *testing.T) *tab {
+	t.Helper()
+	sib := &tab{}
+	ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithListener(sib.listen))
+	t.Cleanup(cancel)
+	sib.ctx = ctx
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("open a second tab: %v", err)
+	}
+	return sib
 }
 
 func (tb *tab) listen(ev any) {
@@ -147,7 +162,28 @@ const (
 	pageReady  = `document.body.dataset.ready === "true"`
 	lastAnswer = `document.querySelector("#messages .msg.assistant:last-child")`
 	answerDone = lastAnswer + `?.dataset.done === "true"`
+	notice     = `document.getElementById("notice").hidden ? "" : document.getElementById("notice-text").textContent`
+	// streaming: text shows while the answer still runs.
+	streaming = lastAnswer + `?.querySelector(".content").textContent.length > 0 && !document.getElementById("stop").hidden`
 )
+
+type chatMessage struct{ Role, Content string }
+
+// recordRequests makes the page keep the body of each chat request it sends (until it
+// reloads), for sentMessages.
+func recordRequests(t *testing.T, tb *tab) {
+	t.Helper()
+	evalJS[chromedp.Void](t, tb, `window.sent = []; const f = window.fetch; window.fetch = function (u, o) {
+		if (String(u).endsWith("/v1/chat/completions") && o && typeof o.body === "string") window.sent.push(JSON.parse(o.body));
+		return f.apply(this, arguments);
+	}; 0`)
+}
+
+// sentMessages: the messages of the last chat request the page sent.
+func sentMessages(t *testing.T, tb *tab) []chatMessage {
+	t.Helper()
+	return evalJS[[]chatMessage](t, tb, `window.sent.at(-1).messages`)
+}
 
 // ask sends a message from the page and waits for the whole answer.
 func (tb *tab) ask(t *testing.T, model, text string, maxTokens int) {
@@ -296,20 +332,134 @@ func TestWebUI(t *testing.T) {
 		}
 	})
 
-	t.Run("stop ends a long answer and frees the slot", func(t *testing.T) {
+	t.Run("stop ends a long answer, frees the slot and says what it took", func(t *testing.T) {
 		tb := newTab(t, browser)
 		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady),
-			chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
+			chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("temperature"), "0"),
+			chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
 			chromedp.SetValue(chromedp.ID("input"), "Once upon a time"), chromedp.Click(chromedp.ID("send")),
-			// Text shows while the answer still runs: it streams.
-			poll(lastAnswer+`?.querySelector(".content").textContent.length > 0 && !document.getElementById("stop").hidden`))
+			poll(streaming))
 		waitMetric(t, s, "olm_slots_busy", func(v float64) bool { return v == 1 })
 		tb.do(t, chromedp.Click(chromedp.ID("stop")), poll(answerDone), chromedp.WaitVisible(chromedp.ID("send")))
 		waitMetric(t, s, "olm_slots_busy", func(v float64) bool { return v == 0 })
 		stats := evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`)
 		text := evalJS[string](t, tb, lastAnswer+`.querySelector(".content").textContent`)
-		if !strings.HasPrefix(stats, "stopped") || text == "" {
+		// No usage ends a stopped stream: the count is the one every chunk carried.
+		m := regexp.MustCompile(`^stopped · (\d+) tokens · [\d.]+ tokens/s`).FindStringSubmatch(stats)
+		if m == nil || text == "" {
 			t.Fatalf("after Stop: stats %q, text %.200q", stats, text)
+		}
+		// That many tokens, asked for whole (greedy), are the text the page shows.
+		code, body := post(t, s.url+"/v1/chat/completions", `{"model":"stories","temperature":0,"max_tokens":`+m[1]+
+			`,"messages":[{"role":"user","content":"Once upon a time"}]}`)
+		var whole struct {
+			Choices []struct{ Message struct{ Content string } }
+		}
+		json.Unmarshal([]byte(body), &whole)
+		if code != 200 || len(whole.Choices) != 1 || whole.Choices[0].Message.Content != text {
+			t.Fatalf("the page stopped after %q with %s; %s tokens asked for whole: %d %.300s", text, stats, m[1], code, body)
+		}
+		if errs := tb.consoleErrors(false); len(errs) > 0 {
+			t.Errorf("page errors: %q", errs)
+		}
+	})
+
+	t.Run("a reload while an answer streams keeps what came, marked", func(t *testing.T) {
+		tb := newTab(t, browser)
+		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady),
+			chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("temperature"), "0"),
+			chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
+			chromedp.SetValue(chromedp.ID("input"), "Once upon a time"), chromedp.Click(chromedp.ID("send")),
+			poll(streaming),
+			// Stored as it streams, not only at its end.
+			poll(`(m => m?.partial === true && m.content.length > 0)(JSON.parse(localStorage.getItem("olm.chats"))[0].messages[1]) &&
+				!document.getElementById("stop").hidden`))
+		before := evalJS[int](t, tb, lastAnswer+`.querySelector(".content").textContent.length`)
+		tb.do(t, chromedp.Reload(), poll(pageReady), poll(lastAnswer+` !== null`))
+		text := evalJS[string](t, tb, lastAnswer+`.querySelector(".content").textContent`)
+		stats := evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`)
+		after := evalJS[int](t, tb, lastAnswer+`.querySelector(".content").textContent.length`)
+		if after < before || !strings.HasPrefix(stats, "interrupted · ") || !strings.Contains(stats, "tokens/s") {
+			t.Fatalf("after a reload mid-answer: %d characters (%d shown before), stats %q", after, before, stats)
+		}
+		stored := evalJS[[]map[string]any](t, tb, `JSON.parse(localStorage.getItem("olm.chats"))[0].messages`)
+		if len(stored) != 2 || stored[1]["content"] != text || stored[1]["note"] != "interrupted" || stored[1]["partial"] != nil {
+			t.Fatalf("stored after a reload mid-answer: %v", stored)
+		}
+		// The next question goes after the answer that came: the turns alternate.
+		recordRequests(t, tb)
+		tb.ask(t, "stories", "What happened next?", 8)
+		want := []chatMessage{{"user", "Once upon a time"}, {"assistant", text}, {"user", "What happened next?"}}
+		if got := sentMessages(t, tb); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("the page sent %.400q, want %.400q", got, want)
+		}
+		if errs := tb.consoleErrors(false); len(errs) > 0 {
+			t.Errorf("page errors: %q", errs)
+		}
+	})
+
+	t.Run("two tabs keep each other's chats", func(t *testing.T) {
+		a := newTab(t, browser)
+		a.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady))
+		b := a.sibling(t)
+		b.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady))
+		a.ask(t, "stories", "Once upon a time", 8)
+		// b had the same (then empty) chat open: it shows the answer a wrote, then starts its own.
+		b.do(t, poll(`document.querySelector("#messages .msg.user .content")?.textContent === "Once upon a time"`),
+			chromedp.Click(chromedp.ID("new-chat")), poll(`document.querySelectorAll("#messages .msg").length === 0`))
+		b.ask(t, "stories", "The little dog", 8)
+		const titles = `[...document.querySelectorAll("#chats .open")].map(c => c.textContent).sort().join("|")`
+		for _, tb := range []*tab{a, b} {
+			tb.do(t, poll(titles+` === "Once upon a time|The little dog"`))
+		}
+		stored := evalJS[string](t, a, `JSON.parse(localStorage.getItem("olm.chats")).map(c => c.title + ":" + c.messages.length).sort().join("|")`)
+		if stored != "Once upon a time:2|The little dog:2" {
+			t.Fatalf("stored chats (title:messages) after two tabs asked: %q", stored)
+		}
+		// a deletes b's chat: b's list follows.
+		a.do(t, chromedp.Click(chromedp.CSS(`#chats li:nth-child(1) .delete`)), poll(`document.querySelectorAll("#chats .open").length === 1`))
+		b.do(t, poll(titles+` === "Once upon a time"`))
+		for _, tb := range []*tab{a, b} {
+			if errs := tb.consoleErrors(false); len(errs) > 0 {
+				t.Errorf("page errors: %q", errs)
+			}
+		}
+	})
+
+	t.Run("unreadable stored data is left out, not a dead page", func(t *testing.T) {
+		tb := newTab(t, browser)
+		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady))
+		good := `{"id":"g","title":"Kept","system":"","updated":5,"messages":[{"role":"user","content":"Once upon a time"},` +
+			`{"role":"assistant","content":", there was","partial":true},{"role":"user","content":"And then?"},` +
+			`{"role":"assistant","content":"","partial":true}]}`
+		for _, c := range []struct{ name, chats, settings, current string }{
+			{"a null message", `[{"id":"a","messages":[null]}]`, `{"model":"stories"}`, `"a"`},
+			{"not JSON", `[{"id":`, `null`, `5`},
+			{"bad beside good", `[5,{"id":"b","messages":[{"role":"user","content":{"x":1}}]},` + good + `,{"id":"g","messages":[]}]`, `"x"`, `"g"`},
+		} {
+			evalJS[chromedp.Void](t, tb, fmt.Sprintf(`localStorage.setItem("olm.chats", %q); localStorage.setItem("olm.settings", %q);
+				localStorage.setItem("olm.current", %q); 0`, c.chats, c.settings, c.current))
+			tb.do(t, chromedp.Reload(), poll(pageReady), poll(`[...document.querySelectorAll("#model option")].some(o => o.value === "stories")`))
+			if got := evalJS[string](t, tb, notice); !strings.Contains(got, "could not read") {
+				t.Errorf("%s: notice %q", c.name, got)
+			}
+			if got := evalJS[string](t, tb, `localStorage.getItem("olm.chats.unreadable")`); got != c.chats {
+				t.Errorf("%s: kept aside %q", c.name, got)
+			}
+		}
+		screenshot(t, tb, "webui-notice.png")
+		// What could be read is shown: the answer its tab never finished as such, the empty
+		// one not at all.
+		shown := evalJS[[]string](t, tb, `[...document.querySelectorAll("#messages .msg")].map(m => m.querySelector(".content").textContent + "/" + m.querySelector(".stats").textContent)`)
+		if fmt.Sprint(shown) != fmt.Sprint([]string{"Once upon a time/", ", there was/unfinished", "And then?/"}) {
+			t.Fatalf("kept chat shown as %q", shown)
+		}
+		// Two questions in a row (the answer between them never came) go as one turn.
+		recordRequests(t, tb)
+		tb.ask(t, "stories", "Go on", 8)
+		want := []chatMessage{{"user", "Once upon a time"}, {"assistant", ", there was"}, {"user", "And then?\n\nGo on"}}
+		if got := sentMessages(t, tb); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("the page sent %q, want %q", got, want)
 		}
 		if errs := tb.consoleErrors(false); len(errs) > 0 {
 			t.Errorf("page errors: %q", errs)
@@ -414,6 +564,21 @@ func TestWebUI(t *testing.T) {
 			t.Errorf("answer cut by an error: stats %q", got)
 		}
 		screenshot(t, tb, "webui-error.png")
+
+		// The server dies in the middle of an answer: its connection breaks.
+		fake.answer(func(w http.ResponseWriter) {
+			sse(w, `{"choices":[{"index":0,"delta":{"role":"assistant","content":"Once"}}]}`)
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close() // no end of the chunked body: the browser sees the connection break
+			}
+		})
+		if got := sendAndWaitBanner("stories"); !strings.Contains(got, "Cannot reach olm serve") {
+			t.Fatalf("banner %q when the server dies mid-answer", got)
+		}
+		if text, stats := evalJS[string](t, tb, lastAnswer+`.querySelector(".content").textContent`),
+			evalJS[string](t, tb, lastAnswer+`.querySelector(".stats").textContent`); text != "Once" || !strings.Contains(stats, "cut off by an error") {
+			t.Errorf("answer when the server died mid-answer: %q, stats %q", text, stats)
+		}
 
 		// The server goes away.
 		fake.Close()

@@ -8,7 +8,13 @@
 const $ = (id) => document.getElementById(id);
 
 // Everything the page keeps lives in localStorage under these keys.
-const KEYS = { chats: "olm.chats", current: "olm.current", settings: "olm.settings", apiKey: "olm.apiKey" };
+const KEYS = {
+  chats: "olm.chats",
+  current: "olm.current",
+  settings: "olm.settings",
+  apiKey: "olm.apiKey",
+  unreadable: "olm.chats.unreadable", // stored chats the page could not read, kept for a person
+};
 
 function load(key, fallback) {
   try {
@@ -19,6 +25,14 @@ function load(key, fallback) {
   }
 }
 
+// loadAs is load for a value of the fallback's kind (an object, a string): anything else
+// stored there is as good as nothing.
+function loadAs(key, fallback) {
+  const v = load(key, fallback);
+  const kind = (x) => (x === null ? "null" : Array.isArray(x) ? "array" : typeof x);
+  return kind(v) === kind(fallback) ? v : fallback;
+}
+
 function save(key, value) {
   try {
     localStorage.setItem(key, JSON.stringify(value));
@@ -27,12 +41,12 @@ function save(key, value) {
   }
 }
 
-// A chat: {id, title, system, messages: [{role, content, stats?, note?}], updated}.
-let chats = load(KEYS.chats, []);
-if (!Array.isArray(chats)) chats = [];
-chats = chats.filter((c) => c && typeof c.id === "string" && Array.isArray(c.messages));
-let currentId = load(KEYS.current, null);
-let running = null; // the AbortController of the answer being streamed
+let chats = []; // newest first, as stored (readChats)
+let currentId = null;
+// running is the answer being streamed: {controller, chat, answer, usage, t0, tFirst, tLast, nFirst}.
+let running = null;
+let leaving = false; // the page is going away (pagehide): the stream's end is not this page's
+let shown = ""; // the open chat as last drawn (drawn): another tab's write redraws it only when it changed
 const contextLength = new Map(); // model -> tokens per slot, from GET /api/ps
 
 // UserError carries a message meant for the person, shown as it is.
@@ -48,20 +62,26 @@ function clearError() {
   $("banner-text").textContent = "";
 }
 
+// showNotice tells something that is no error of the server's (loadModels clears those).
+function showNotice(text) {
+  $("notice-text").textContent = text;
+  $("notice").hidden = false;
+}
+
 // --- the API -------------------------------------------------------------------------
 
 // api calls olm serve with the stored key; a 401 asks for the key and tries again.
 async function api(path, opts = {}) {
   for (;;) {
     const headers = Object.assign({}, opts.headers);
-    const key = load(KEYS.apiKey, "");
+    const key = loadAs(KEYS.apiKey, "");
     if (key) headers.Authorization = "Bearer " + key;
     let resp;
     try {
       resp = await fetch(path, Object.assign({}, opts, { headers }));
     } catch (e) {
       if (e.name === "AbortError") throw e;
-      throw new UserError("Cannot reach olm serve at " + location.origin + ": is it running? Start it with: olm serve");
+      throw new UserError(unreachable(""));
     }
     if (resp.status === 401) {
       await askKey(key ? "That key was refused: try again." : "");
@@ -70,6 +90,11 @@ async function api(path, opts = {}) {
     if (!resp.ok) throw new UserError(await errorText(resp));
     return resp;
   }
+}
+
+// unreachable: the server is down, or went down (how says when).
+function unreachable(how) {
+  return "Cannot reach olm serve at " + location.origin + how + ": is it running? Start it with: olm serve";
 }
 
 // errorText is the API's own message: OpenAI's {"error": {"message"}} or ollama's {"error"}.
@@ -111,7 +136,14 @@ async function* sseData(resp) {
   const decoder = new TextDecoder();
   let buf = "";
   for (;;) {
-    const { value, done } = await reader.read();
+    let value, done;
+    try {
+      ({ value, done } = await reader.read());
+    } catch (e) {
+      // The connection broke mid-answer: the server died or was stopped.
+      if (e.name === "AbortError") throw e;
+      throw new UserError(unreachable(" (the connection closed in the middle of the answer)"));
+    }
     buf += decoder.decode(value || new Uint8Array(), { stream: !done });
     let end;
     while ((end = buf.search(/\r?\n\r?\n/)) >= 0) {
@@ -141,7 +173,7 @@ async function loadModels() {
     return;
   }
   const select = $("model");
-  const wanted = select.value || load(KEYS.settings, {}).model;
+  const wanted = select.value || loadAs(KEYS.settings, {}).model;
   select.replaceChildren();
   for (const m of list) {
     const o = document.createElement("option");
@@ -168,7 +200,7 @@ function saveSettings() {
 }
 
 function restoreSettings() {
-  const s = load(KEYS.settings, {});
+  const s = loadAs(KEYS.settings, {});
   const put = (id, v) => {
     if (typeof v === "number" && isFinite(v)) $(id).value = String(v);
   };
@@ -178,33 +210,143 @@ function restoreSettings() {
 }
 
 // --- chats -------------------------------------------------------------------------------
+//
+// A chat: {id, title, system, messages: [{role, content, stats?, note?, partial?}], updated}.
+// partial marks an answer being written: it is stored as it streams, so a reload keeps it.
+// The tabs of one browser share localStorage: each writes only the chat it changed, into
+// what is stored at that moment, and hears the others' writes (the storage event).
+
+const str = (v) => (typeof v === "string" ? v : "");
+
+// cleanChat is a stored chat as the page can show it (null: not a chat); dropped counts
+// the messages it had to leave out.
+function cleanChat(c) {
+  if (!c || typeof c !== "object" || typeof c.id !== "string" || c.id === "" || !Array.isArray(c.messages)) {
+    return { chat: null, dropped: 0 };
+  }
+  const messages = [];
+  let dropped = 0;
+  for (const m of c.messages) {
+    if (!m || typeof m !== "object" || (m.role !== "user" && m.role !== "assistant") || typeof m.content !== "string") {
+      dropped++;
+      continue;
+    }
+    if (m.partial === true && m.content === "") continue; // begun, nothing came: no empty turn
+    const out = { role: m.role, content: m.content };
+    if (str(m.stats)) out.stats = m.stats;
+    if (str(m.note)) out.note = m.note;
+    if (m.partial === true) out.partial = true;
+    messages.push(out);
+  }
+  const updated = typeof c.updated === "number" && isFinite(c.updated) ? c.updated : 0;
+  return { chat: { id: c.id, title: str(c.title), system: str(c.system), messages, updated }, dropped };
+}
+
+// drawn is what the page shows of a chat, to compare two copies of it.
+const drawn = (c) => JSON.stringify(cleanChat(c).chat);
+
+const byNewest = (list) => list.sort((a, b) => b.updated - a.updated);
+
+// readChats: the stored chats, newest first; dropped counts the chats and messages that
+// could not be read, raw is what was stored.
+function readChats() {
+  let raw = null;
+  try {
+    raw = localStorage.getItem(KEYS.chats);
+  } catch {}
+  if (raw === null) return { list: [], dropped: 0, raw };
+  let v;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { list: [], dropped: 1, raw };
+  }
+  if (!Array.isArray(v)) return { list: [], dropped: 1, raw };
+  const list = [];
+  const ids = new Set();
+  let dropped = 0;
+  for (const c of v) {
+    const r = cleanChat(c);
+    dropped += r.dropped;
+    if (!r.chat || ids.has(r.chat.id)) {
+      dropped++;
+      continue;
+    }
+    ids.add(r.chat.id);
+    list.push(r.chat);
+  }
+  return { list: byNewest(list), dropped, raw };
+}
+
+// adopt makes list the page's chats, but for the chat being answered here: only this tab
+// writes that one while it streams.
+function adopt(list) {
+  if (running) {
+    const i = list.findIndex((c) => c.id === running.chat.id);
+    if (i >= 0) list[i] = running.chat;
+    else list.unshift(running.chat);
+  }
+  chats = list;
+}
+
+// storeChat writes chat (or, deleted, takes it out) into what is stored now: the chats
+// of other tabs stay as they wrote them.
+function storeChat(chat, deleted = false) {
+  const list = readChats().list.filter((c) => c.id !== chat.id);
+  if (!deleted) list.push(chat);
+  byNewest(list);
+  save(KEYS.chats, list);
+  adopt(list);
+}
+
+// loadStored reads the chats at start; what cannot be read is left out, said, and kept
+// aside under its own key, so that nothing is lost for good.
+function loadStored() {
+  const { list, dropped, raw } = readChats();
+  chats = list;
+  const id = load(KEYS.current, null);
+  currentId = typeof id === "string" ? id : null;
+  if (dropped === 0) return;
+  let kept = true;
+  try {
+    localStorage.setItem(KEYS.unreadable, raw);
+  } catch {
+    kept = false; // storage full: leave what was stored where it is
+  }
+  if (kept) save(KEYS.chats, list);
+  showNotice(
+    "Left out " + dropped + " stored chat" + (dropped === 1 ? "" : "s") + " or message" + (dropped === 1 ? "" : "s") +
+      " that this page could not read. " +
+      (kept
+        ? "What was stored is kept in this browser's localStorage as " + KEYS.unreadable + "."
+        : "This browser's storage is full: what was stored stays under " + KEYS.chats + " until the page writes a chat."),
+  );
+}
+
+function saveCurrent() {
+  save(KEYS.current, currentId);
+}
 
 function currentChat() {
-  let c = chats.find((c) => c.id === currentId);
-  if (!c) c = newChat();
-  return c;
+  return chats.find((c) => c.id === currentId) || newChat();
 }
 
 function newChat() {
   const prev = chats.find((c) => c.id === currentId);
   const c = { id: Date.now().toString(36) + Math.random().toString(36).slice(2, 8), title: "", system: prev ? prev.system : "", messages: [], updated: Date.now() };
-  chats.unshift(c);
   currentId = c.id;
-  persist();
+  saveCurrent();
+  storeChat(c);
   return c;
-}
-
-function persist() {
-  save(KEYS.chats, chats);
-  save(KEYS.current, currentId);
 }
 
 function renderSidebar() {
   const ul = $("chats");
   ul.replaceChildren();
   for (const c of chats) {
+    const id = c.id;
     const li = document.createElement("li");
-    li.className = c.id === currentId ? "chat current" : "chat";
+    li.className = id === currentId ? "chat current" : "chat";
     const open = document.createElement("button");
     open.type = "button";
     open.className = "open";
@@ -212,8 +354,8 @@ function renderSidebar() {
     open.title = c.title || "New chat";
     open.disabled = running !== null;
     open.addEventListener("click", () => {
-      currentId = c.id;
-      persist();
+      currentId = id;
+      saveCurrent();
       render();
     });
     const del = document.createElement("button");
@@ -223,15 +365,31 @@ function renderSidebar() {
     del.setAttribute("aria-label", "Delete chat");
     del.disabled = running !== null;
     del.addEventListener("click", () => {
-      chats = chats.filter((x) => x !== c);
-      if (currentId === c.id) currentId = chats.length ? chats[0].id : null;
-      persist();
+      storeChat(c, true);
+      if (currentId === id) {
+        currentId = chats.length ? chats[0].id : null;
+        saveCurrent();
+      }
       render();
     });
     li.append(open, del);
     ul.append(li);
   }
 }
+
+// Another tab wrote the chats: list them, and redraw the open chat if it changed there
+// (the one streaming here stays as this tab has it).
+window.addEventListener("storage", (e) => {
+  if (e.storageArea !== localStorage || (e.key !== KEYS.chats && e.key !== null)) return;
+  adopt(readChats().list);
+  const open = chats.find((c) => c.id === currentId);
+  if (running || (open && drawn(open) === shown)) {
+    renderSidebar();
+    return;
+  }
+  if (!open) currentId = chats.length ? chats[0].id : null; // deleted there
+  render();
+});
 
 // messageView builds one message's element; every piece of text goes in as text.
 function messageView(m) {
@@ -245,7 +403,9 @@ function messageView(m) {
   content.textContent = typeof m.content === "string" ? m.content : "";
   const stats = document.createElement("div");
   stats.className = "stats";
-  stats.textContent = [m.note, m.stats].filter(Boolean).join(" \u00b7 ");
+  // partial and not streaming here: its tab closed without a word, or is writing it still.
+  const note = m.partial && !(running && running.answer === m) ? "unfinished" : m.note;
+  stats.textContent = [note, m.stats].filter(Boolean).join(" \u00b7 ");
   div.append(who, content, stats);
   return div;
 }
@@ -264,15 +424,16 @@ function render() {
   }
   for (const m of c.messages) box.append(messageView(m));
   box.scrollTop = box.scrollHeight;
+  shown = drawn(c);
 }
 
 // --- answering -----------------------------------------------------------------------------
 
-function setRunning(controller) {
-  running = controller;
-  $("send").hidden = controller !== null;
-  $("stop").hidden = controller === null;
-  $("new-chat").disabled = controller !== null;
+function setRunning(r) {
+  running = r;
+  $("send").hidden = r !== null;
+  $("stop").hidden = r === null;
+  $("new-chat").disabled = r !== null;
   renderSidebar();
 }
 
@@ -284,22 +445,60 @@ async function modelContext(model) {
   return contextLength.get(model);
 }
 
-// statsText: the answer's speed (after its first token, measured here) and how much of the
-// slot's context the conversation now takes (the usage the stream ends with).
-async function statsText(model, usage, t0, tFirst, tLast) {
-  if (!usage) return "";
-  const n = usage.completion_tokens;
+// speedParts: the answer's tokens and speed (timed here, from its first token). The counts
+// are the stream's: olm serve puts the tokens so far in every chunk (the page asks for
+// continuous_usage_stats), so an answer stopped half-way has them too. A chunk may carry
+// several tokens: counting chunks would not count tokens.
+function speedParts(r) {
+  const u = r.usage;
+  if (!u || typeof u.completion_tokens !== "number") return [];
+  const n = u.completion_tokens;
   let speed = "";
-  if (n > 1 && tLast > tFirst) speed = ((n - 1) / ((tLast - tFirst) / 1000)).toFixed(1) + " tokens/s";
-  else if (tLast > t0) speed = (n / ((tLast - t0) / 1000)).toFixed(1) + " tokens/s";
+  if (r.tFirst !== null && n > r.nFirst && r.tLast > r.tFirst) speed = ((n - r.nFirst) / ((r.tLast - r.tFirst) / 1000)).toFixed(1) + " tokens/s";
+  else if (r.tLast > r.t0) speed = (n / ((r.tLast - r.t0) / 1000)).toFixed(1) + " tokens/s";
   const parts = [n + " tokens", speed];
-  if (tFirst !== null) parts.push("first after " + ((tFirst - t0) / 1000).toFixed(2) + " s");
+  if (r.tFirst !== null) parts.push("first after " + ((r.tFirst - r.t0) / 1000).toFixed(2) + " s");
+  return parts.filter(Boolean);
+}
+
+// statsText adds how much of the slot's context the conversation now takes.
+async function statsText(model, r) {
+  const parts = speedParts(r);
+  if (parts.length === 0) return "";
   let ctx = "";
   try {
     ctx = await modelContext(model);
   } catch {}
-  parts.push("context " + usage.total_tokens + (ctx ? " of " + ctx : "") + " tokens");
-  return parts.filter(Boolean).join(" \u00b7 ");
+  if (typeof r.usage.total_tokens === "number") parts.push("context " + r.usage.total_tokens + (ctx ? " of " + ctx : "") + " tokens");
+  return parts.join(" \u00b7 ");
+}
+
+// turns is the conversation as the API takes it: empty messages left out, a user first,
+// and never one role twice in a row (two questions, when the answer between them was lost
+// with its tab, go as one), which templates that insist on turns (Mistral's) need.
+function turns(messages) {
+  const out = [];
+  for (const m of messages) {
+    if (!m.content || (out.length === 0 && m.role !== "user")) continue;
+    const last = out[out.length - 1];
+    if (last && last.role === m.role) last.content += "\n\n" + m.content;
+    else out.push({ role: m.role, content: m.content });
+  }
+  return out;
+}
+
+let saveTimer = null;
+
+// saveSoon stores the answer being streamed at most every 250 ms: a tab that dies loses
+// at most that much of it.
+function saveSoon() {
+  if (saveTimer === null) saveTimer = setTimeout(saveRunning, 250);
+}
+
+function saveRunning() {
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  if (running) storeChat(running.chat);
 }
 
 async function send(text) {
@@ -312,14 +511,16 @@ async function send(text) {
   clearError();
   saveSettings();
   chat.system = $("system").value;
-  const history = chat.messages.filter((m) => m.content).map((m) => ({ role: m.role, content: m.content }));
   const user = { role: "user", content: text };
-  const answer = { role: "assistant", content: "" };
+  const history = turns([...chat.messages, user]);
+  const answer = { role: "assistant", content: "", partial: true };
   chat.messages.push(user, answer);
   if (!chat.title) chat.title = text.slice(0, 60);
   chat.updated = Date.now();
-  chats = [chat, ...chats.filter((c) => c !== chat)];
-  persist();
+  const r = { controller: new AbortController(), chat, answer, usage: null, t0: performance.now(), tFirst: null, tLast: 0, nFirst: 1 };
+  r.tLast = r.t0;
+  setRunning(r);
+  storeChat(chat);
   render();
   const view = $("messages").lastElementChild;
   const content = view.querySelector(".content");
@@ -327,16 +528,10 @@ async function send(text) {
 
   const messages = [];
   if (chat.system.trim()) messages.push({ role: "system", content: chat.system });
-  messages.push(...history, { role: "user", content: text });
-  const body = { model: s.model, messages, stream: true, stream_options: { include_usage: true } };
+  messages.push(...history);
+  const body = { model: s.model, messages, stream: true, stream_options: { include_usage: true, continuous_usage_stats: true } };
   for (const k of ["temperature", "top_p", "max_tokens"]) if (s[k] !== undefined) body[k] = s[k];
 
-  const controller = new AbortController();
-  setRunning(controller);
-  const t0 = performance.now();
-  let tFirst = null;
-  let tLast = t0;
-  let usage = null;
   let finish = null;
   let failure = null;
   try {
@@ -344,23 +539,27 @@ async function send(text) {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
-      signal: controller.signal,
+      signal: r.controller.signal,
     });
     for await (const data of sseData(resp)) {
       if (data === "[DONE]") break;
       const ev = JSON.parse(data);
       if (ev.error) throw new UserError("olm serve: " + (ev.error.message || String(ev.error)));
-      if (ev.usage) usage = ev.usage;
+      if (ev.usage) r.usage = ev.usage;
       const choice = ev.choices && ev.choices[0];
       if (!choice) continue;
       const piece = choice.delta && choice.delta.content;
       if (typeof piece === "string" && piece !== "") {
-        tLast = performance.now();
-        if (tFirst === null) tFirst = tLast;
+        r.tLast = performance.now();
+        if (r.tFirst === null) {
+          r.tFirst = r.tLast;
+          if (ev.usage && typeof ev.usage.completion_tokens === "number") r.nFirst = ev.usage.completion_tokens;
+        }
         answer.content += piece;
         content.append(piece); // a text node: never parsed as HTML
         const box = $("messages");
         box.scrollTop = box.scrollHeight;
+        saveSoon();
       }
       if (choice.finish_reason) finish = choice.finish_reason;
     }
@@ -368,8 +567,11 @@ async function send(text) {
   } catch (e) {
     failure = e;
   }
-  setRunning(null);
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  if (leaving) return; // pagehide stored what came
   view.classList.remove("streaming");
+  delete answer.partial;
   const stopped = failure && failure.name === "AbortError";
   if (failure && !stopped) showError(failure instanceof UserError ? failure.message : "Error: " + failure.message);
   if (!answer.content) {
@@ -377,18 +579,49 @@ async function send(text) {
     chat.messages.splice(chat.messages.indexOf(user), 2);
     if (chat.messages.length === 0) chat.title = "";
     $("input").value = text;
-    persist();
+    setRunning(null);
+    storeChat(chat);
     render();
     return;
   }
   if (stopped) answer.note = "stopped";
   else if (failure) answer.note = "cut off by an error";
   else if (finish === "length") answer.note = "max tokens reached";
-  answer.stats = await statsText(s.model, usage, t0, tFirst, tLast);
-  persist();
+  answer.stats = speedParts(r).join(" \u00b7 ");
+  storeChat(chat); // at once: the context size below asks the server first
+  answer.stats = await statsText(s.model, r);
+  setRunning(null);
+  storeChat(chat);
+  shown = drawn(chat); // the open chat: another tab's write need not redraw it
   view.querySelector(".stats").textContent = [answer.note, answer.stats].filter(Boolean).join(" \u00b7 ");
   view.dataset.done = "true";
 }
+
+// The page goes away (reload, closed tab): its stream ends with it. Keep what came,
+// marked, rather than an empty or unfinished answer.
+window.addEventListener("pagehide", () => {
+  if (!running || !running.answer.partial) return;
+  leaving = true;
+  const { chat, answer } = running;
+  delete answer.partial;
+  if (answer.content) {
+    answer.note = "interrupted";
+    answer.stats = speedParts(running).join(" \u00b7 ");
+  } else {
+    chat.messages.splice(chat.messages.indexOf(answer), 1);
+  }
+  saveRunning();
+});
+
+// Back from the back-forward cache after pagehide ended its stream: show what was stored.
+window.addEventListener("pageshow", (e) => {
+  if (e.persisted && leaving) location.reload();
+});
+
+// A hidden tab may be discarded without a pagehide: store what came so far.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") saveRunning();
+});
 
 // --- wiring ----------------------------------------------------------------------------------
 
@@ -408,7 +641,7 @@ $("input").addEventListener("keydown", (e) => {
 });
 
 $("stop").addEventListener("click", () => {
-  if (running) running.abort(); // the server sees the client go and frees the slot
+  if (running) running.controller.abort(); // the server sees the client go and frees the slot
 });
 
 $("new-chat").addEventListener("click", () => {
@@ -419,14 +652,27 @@ $("new-chat").addEventListener("click", () => {
 });
 
 $("system").addEventListener("input", () => {
-  currentChat().system = $("system").value;
-  persist();
+  const c = currentChat();
+  c.system = $("system").value;
+  storeChat(c);
+  shown = drawn(c);
 });
 
 $("settings").addEventListener("submit", (e) => e.preventDefault());
 $("settings").addEventListener("change", saveSettings);
 $("retry").addEventListener("click", loadModels);
 
+$("notice-close").addEventListener("click", () => {
+  $("notice").hidden = true;
+});
+
+// Start: the models load whatever the stored chats hold; a chat that cannot be drawn is
+// said, not a dead page.
 restoreSettings();
-render();
 loadModels();
+try {
+  loadStored();
+  render();
+} catch (e) {
+  showNotice("The stored chats could not be shown (" + e.message + "): they are kept in this browser's localStorage as " + KEYS.chats + ".");
+}
