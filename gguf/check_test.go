@@ -110,6 +110,7 @@ func crafted(t testing.TB, good []byte, second string) []struct {
 		{"big endian", edit(func(b []byte) { put32(b, 4, 3<<24) }), gguf.ErrUnsupported, "big-endian"},
 		{"alignment i32", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment"), 5) }), gguf.ErrCorrupt, "general.alignment"},
 		{"alignment 0", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment")+4, 0) }), gguf.ErrCorrupt, "power of 2"},
+		{"alignment 8", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment")+4, 8) }), gguf.ErrCorrupt, "32-byte boundaries"},
 		{"alignment 48", edit(func(b []byte) { put32(b, metaValue(t, b, "general.alignment")+4, 48) }), gguf.ErrCorrupt, "power of 2"},
 		{"architecture u32", miniGGUF(ent{"general.architecture", 4, 0, uint32(7)}), gguf.ErrCorrupt, "general.architecture holds type u32"},
 		{"no architecture", miniGGUF(ent{"general.architecture", 8, 0, " "}), gguf.ErrCorrupt, "general.architecture"},

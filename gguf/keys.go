@@ -184,6 +184,11 @@ func checkKeys(h *Header, kvs map[string]kv, order []string) error {
 		if al == 0 || al&(al-1) != 0 || al > maxAlignment {
 			return kindErr(ErrCorrupt, "general.alignment is %d, not a power of 2 up to %d; the file is damaged", al, maxAlignment)
 		}
+		// A smaller one puts tensors off the 32-byte boundaries ggml asserts on when it
+		// maps the file (FuzzLoadHparams found it).
+		if al < defaultAlign {
+			return kindErr(ErrCorrupt, "general.alignment is %d; llama.cpp maps tensors on %d-byte boundaries and needs %d or a larger power of 2; the file is damaged", al, defaultAlign, defaultAlign)
+		}
 		h.Alignment = int64(al)
 	}
 	if e, ok := kvs[h.Architecture+".block_count"]; ok {
