@@ -91,6 +91,12 @@ func LoadModel(ctx context.Context, path string, opts ModelOptions) (*Model, err
 	params.use_mlock = C.bool(opts.Mlock)
 	if opts.probe { // as llama.cpp's fit does: no_alloc asserts against an mmap buffer
 		params.no_alloc, params.use_mmap = true, false
+		// The CPU alone: the probe reads the layout, not where it would go, and a GPU
+		// backend need not even start for it.
+		devs := (*[2]C.ggml_backend_dev_t)(C.calloc(2, C.size_t(unsafe.Sizeof(C.ggml_backend_dev_t(nil)))))
+		defer C.free(unsafe.Pointer(devs))
+		devs[0] = C.ggml_backend_dev_by_type(C.GGML_BACKEND_DEVICE_TYPE_CPU)
+		params.devices = &devs[0]
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
