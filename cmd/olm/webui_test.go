@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,12 @@ func TestWebUI(t *testing.T) {
 	browser := newBrowser(t)
 	// A long context, so that the answer the Stop test cuts is still running when it does.
 	s := startServe(t, func(o *serveOptions) { o.ctx = 4096 })
+	// longAnswer opens the page and starts an answer long enough to act on while it streams.
+	longAnswer := slices.Clip([]chromedp.Action[chromedp.Void]{chromedp.Navigate(s.url + "/"), poll(pageReady),
+		chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("temperature"), "0"),
+		chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
+		chromedp.SetValue(chromedp.ID("input"), "Once upon a time"), chromedp.Click(chromedp.ID("send")),
+		poll(streaming)})
 
 	t.Run("who gets the page, and whose calls it may make", func(t *testing.T) {
 		get := func(method, accept string) (int, string, http.Header) {
@@ -334,11 +341,7 @@ func TestWebUI(t *testing.T) {
 
 	t.Run("stop ends a long answer, frees the slot and says what it took", func(t *testing.T) {
 		tb := newTab(t, browser)
-		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady),
-			chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("temperature"), "0"),
-			chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
-			chromedp.SetValue(chromedp.ID("input"), "Once upon a time"), chromedp.Click(chromedp.ID("send")),
-			poll(streaming))
+		tb.do(t, longAnswer...)
 		waitMetric(t, s, "olm_slots_busy", func(v float64) bool { return v == 1 })
 		tb.do(t, chromedp.Click(chromedp.ID("stop")), poll(answerDone), chromedp.WaitVisible(chromedp.ID("send")))
 		waitMetric(t, s, "olm_slots_busy", func(v float64) bool { return v == 0 })
@@ -366,14 +369,10 @@ func TestWebUI(t *testing.T) {
 
 	t.Run("a reload while an answer streams keeps what came, marked", func(t *testing.T) {
 		tb := newTab(t, browser)
-		tb.do(t, chromedp.Navigate(s.url+"/"), poll(pageReady),
-			chromedp.SetValue(chromedp.ID("model"), "stories"), chromedp.SetValue(chromedp.ID("temperature"), "0"),
-			chromedp.SetValue(chromedp.ID("max-tokens"), "4000"),
-			chromedp.SetValue(chromedp.ID("input"), "Once upon a time"), chromedp.Click(chromedp.ID("send")),
-			poll(streaming),
+		tb.do(t, append(longAnswer,
 			// Stored as it streams, not only at its end.
 			poll(`(m => m?.partial === true && m.content.length > 0)(JSON.parse(localStorage.getItem("olm.chats"))[0].messages[1]) &&
-				!document.getElementById("stop").hidden`))
+				!document.getElementById("stop").hidden`))...)
 		before := evalJS[int](t, tb, lastAnswer+`.querySelector(".content").textContent.length`)
 		tb.do(t, chromedp.Reload(), poll(pageReady), poll(lastAnswer+` !== null`))
 		text := evalJS[string](t, tb, lastAnswer+`.querySelector(".content").textContent`)
