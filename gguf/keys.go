@@ -272,6 +272,14 @@ func checkHparams(arch string, kvs map[string]kv) error {
 	case experts == 0 && groups != 0:
 		return bad("groups without experts")
 	}
+	// Attention models divide by the head count while they lay out their tensors (OLMo2:
+	// n_embd / n_head, a SIGFPE at 0); only the recurrent ones have none. Per-layer arrays
+	// (hybrids, with 0 for their recurrent layers) are left to llama.cpp.
+	if e, ok := kvs[arch+".attention.head_count"]; ok && e.typ != tArray && !recurrent(arch) {
+		if n, _ := e.integer(); n == 0 {
+			return kindErr(ErrCorrupt, "%s.attention.head_count is 0, and a %s model needs attention heads; the file is damaged", arch, arch)
+		}
+	}
 	if e, ok := kvs[arch+".rope.scaling.type"]; ok {
 		switch e.str {
 		case "none", "linear", "yarn", "longrope":
@@ -299,4 +307,14 @@ func (e kv) float() (float64, bool) {
 	}
 	n, ok := e.integer()
 	return float64(n), ok
+}
+
+// recurrent reports an architecture without attention heads (llama.cpp's
+// llm_arch_is_recurrent).
+func recurrent(arch string) bool {
+	switch arch {
+	case "mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7":
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package runner
 /*
 #include <string.h>
 #include "llama.h"
+#include "loop.h"
 
 // olm_decode_outputs decodes n tokens at positions pos0.. on sequence 0, asking for the
 // logits of every position >= first, and copies them (n_vocab floats per output, in
@@ -23,6 +24,10 @@ static int olm_decode_outputs(struct llama_context *ctx, struct llama_batch *b, 
 	int rc = llama_decode(ctx, *b);
 	if (rc != 0) return rc;
 	if (n_out > 0) memcpy(dst, llama_get_logits(ctx), sizeof(float) * (size_t)n_out * (size_t)n_vocab);
+	// NaN scores make a perplexity of NaN: a damaged model, said as sampling says it.
+	for (int i = 0; i < n_out; i++) {
+		if (!olm_finite(dst + (size_t)i * n_vocab, n_vocab)) return OLM_BAD_LOGITS;
+	}
 	return 0;
 }
 */

@@ -87,16 +87,16 @@ func TestImportRefusesWhatLlamaCppRefuses(t *testing.T) {
 	p := writeFile(t, "llamz.gguf", b)
 	mustFail(t, []string{"import", p, "--name", "z"}, "unknown model architecture: 'llamz'")
 	mustFail(t, []string{"show", p}, "unknown model architecture: 'llamz'")
-	// A head count of 0 passes the GGUF check (it is a number) and fails llama.cpp's shape
-	// check: show says so instead of "fits in RAM: yes".
+	// A KV head count of 0 passes the GGUF check (it is a number) and fails llama.cpp's
+	// shape check: show says so instead of "fits in RAM: yes".
 	b = bytes.Clone(tinyBytes(t))
-	key := "llama.attention.head_count"
+	key := "llama.attention.head_count_kv"
 	at = bytes.Index(b, append(binary.LittleEndian.AppendUint64(nil, uint64(len(key))), key...)) + 8 + len(key)
 	if at < 8+len(key) || binary.LittleEndian.Uint32(b[at:]) != 4 { // a u32
 		t.Fatalf("no u32 %s in the test model", key)
 	}
 	binary.LittleEndian.PutUint32(b[at+4:], 0)
-	p = writeFile(t, "heads0.gguf", b)
+	p = writeFile(t, "kvheads0.gguf", b)
 	for _, args := range [][]string{{"show", p}, {"import", p, "--name", "z"}, {"run", p, "hi"}} {
 		mustFail(t, args, "does not hold what llama.cpp expects")
 	}
