@@ -276,8 +276,16 @@ func checkHparams(arch string, kvs map[string]kv) error {
 	// n_embd / n_head, a SIGFPE at 0); only the recurrent ones have none. Per-layer arrays
 	// (hybrids, with 0 for their recurrent layers) are left to llama.cpp.
 	if e, ok := kvs[arch+".attention.head_count"]; ok && e.typ != tArray && !recurrent(arch) {
-		if n, _ := e.integer(); n == 0 {
+		heads, _ := e.integer()
+		if heads == 0 {
 			return kindErr(ErrCorrupt, "%s.attention.head_count is 0, and a %s model needs attention heads; the file is damaged", arch, arch)
+		}
+		// Grouped-query attention shares each KV head among a whole number of query heads;
+		// ggml asserts on the shapes otherwise (found on Falcon: 59 heads, 16 KV heads).
+		if kv, ok := kvs[arch+".attention.head_count_kv"]; ok && kv.typ != tArray {
+			if n, _ := kv.integer(); n > 0 && heads%n != 0 {
+				return kindErr(ErrCorrupt, "%s has %d attention heads and %d KV heads, which do not divide them; the file is damaged", arch, heads, n)
+			}
 		}
 	}
 	if e, ok := kvs[arch+".rope.scaling.type"]; ok {
