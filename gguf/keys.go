@@ -280,6 +280,13 @@ func checkHparams(arch string, kvs map[string]kv) error {
 		if heads == 0 {
 			return kindErr(ErrCorrupt, "%s.attention.head_count is 0, and a %s model needs attention heads; the file is damaged", arch, arch)
 		}
+		// Without an explicit head size llama.cpp takes n_embd / n_head, and a remainder
+		// leaves the attention graph's shapes unequal (a GGML_ASSERT; Falcon, 64 / 48).
+		if emb, ok := kvs[arch+".embedding_length"]; ok && !has(kvs, arch+".attention.key_length") {
+			if n, ok := emb.integer(); ok && n%heads != 0 {
+				return kindErr(ErrCorrupt, "%s has an embedding of %d and %d attention heads, which do not divide it, and no attention.key_length; the file is damaged", arch, n, heads)
+			}
+		}
 		// Grouped-query attention shares each KV head among a whole number of query heads;
 		// ggml asserts on the shapes otherwise (found on Falcon: 59 heads, 16 KV heads).
 		if kv, ok := kvs[arch+".attention.head_count_kv"]; ok && kv.typ != tArray {
