@@ -137,6 +137,7 @@ func crafted(t testing.TB, good []byte, second string) []struct {
 		{"no heads", miniGGUF(ent{"llama.attention.head_count", 4, 0, uint32(0)}), gguf.ErrCorrupt, "needs attention heads"},
 		{"heads not a multiple of KV heads", miniGGUF(ent{"llama.attention.head_count", 4, 0, uint32(59)}, ent{"llama.attention.head_count_kv", 4, 0, uint32(16)}), gguf.ErrCorrupt, "do not divide them"},
 		{"heads not dividing the embedding", miniGGUF(ent{"llama.attention.head_count", 4, 0, uint32(48)}, ent{"llama.embedding_length", 4, 0, uint32(64)}), gguf.ErrCorrupt, "which do not divide it"},
+		{"heads of one value", miniGGUF(ent{"llama.attention.head_count", 4, 0, uint32(64)}, ent{"llama.embedding_length", 4, 0, uint32(64)}), gguf.ErrCorrupt, "heads of 1 value"},
 		{"1000 experts", miniGGUF(ent{"llama.expert_count", 4, 0, uint32(1000)}, ent{"llama.expert_used_count", 4, 0, uint32(2)}), gguf.ErrCorrupt, "up to 512"},
 		{"tokens array of arrays", edit(func(b []byte) { put32(b, metaValue(t, b, "tokenizer.ggml.tokens")+4, 9) }), gguf.ErrCorrupt, "array of array"},
 		{"huge token array", edit(func(b []byte) { put64(b, metaValue(t, b, "tokenizer.ggml.tokens")+8, 1<<62) }), gguf.ErrCorrupt, "array items"},

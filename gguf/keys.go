@@ -285,6 +285,9 @@ func checkHparams(arch string, kvs map[string]kv) error {
 		if emb, ok := kvs[arch+".embedding_length"]; ok && !has(kvs, arch+".attention.key_length") {
 			if n, ok := emb.integer(); ok && n%heads != 0 {
 				return kindErr(ErrCorrupt, "%s has an embedding of %d and %d attention heads, which do not divide it, and no attention.key_length; the file is damaged", arch, n, heads)
+			} else if ok && n/heads < 2 {
+				// Heads of one value each: ggml's attention asserts on the shapes (Falcon).
+				return kindErr(ErrCorrupt, "%s has an embedding of %d and %d attention heads: heads of %d value; the file is damaged", arch, n, heads, n/heads)
 			}
 		}
 		// Grouped-query attention shares each KV head among a whole number of query heads;

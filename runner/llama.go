@@ -10,11 +10,29 @@ package runner
 #cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/ml/backend/ggml/ggml/include
 #cgo CPPFLAGS: -I${SRCDIR}/../third_party/ollama/llama/llama.cpp/src
 #cgo CXXFLAGS: -std=c++17
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "llama.h"
 
 extern void olmLog(int level, char *text, void *user_data);
 static void olm_log_init(void) { llama_log_set((ggml_log_callback)olmLog, NULL); }
+
+// olm_ggml_abort takes the place of ggml's abort (SIGABRT, a core dump and a page of gdb
+// backtrace): a GGML_ASSERT that the GGUF check did not foresee still ends the process, as
+// llama.cpp's state is not safe to go on with, but in one line that says what to do, with
+// exit status 1. OLM_GGML_BACKTRACE=1 keeps ggml's own report for debugging.
+static void olm_ggml_abort(const char *msg) {
+	fprintf(stderr, "olm: llama.cpp stopped on a failed internal check (%s): the model file is damaged or has shapes this llama.cpp build cannot run; download it again or try another GGUF build\n", msg);
+	fflush(stderr);
+	_exit(1);
+}
+static void olm_abort_init(void) {
+	const char *bt = getenv("OLM_GGML_BACKTRACE");
+	if (bt == NULL || bt[0] == 0) ggml_set_abort_callback(olm_ggml_abort);
+}
+// olm_test_abort fails a GGML_ASSERT on purpose, for the test of olm_ggml_abort.
+static void olm_test_abort(void) { GGML_ASSERT(0 && "olm test"); }
 */
 import "C"
 
@@ -42,10 +60,17 @@ var backendOnce sync.Once
 func initBackend() {
 	backendOnce.Do(func() {
 		C.olm_log_init()
+		C.olm_abort_init()
 		loadBackends()
 		C.llama_backend_init()
 		wrapDevices()
 	})
+}
+
+// failAssert fails a GGML_ASSERT (the test of the abort handler runs it in a child).
+func failAssert() {
+	initBackend()
+	C.olm_test_abort()
 }
 
 // SystemInfo is llama.cpp's own summary of the CPU features the linked ggml uses.
