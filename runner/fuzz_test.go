@@ -135,10 +135,9 @@ func FuzzLoadHparams(f *testing.F) {
 	})
 }
 
-// A model that scores the next token with NaN (here a RoPE base of 0, found by
-// FuzzLoadHparams; NaN weights do the same) once aborted the process in llama.cpp's
-// sampler (assert(found)). Both sampling paths, one sequence and batched, give an error.
-func TestNaNLogitsAreAnError(t *testing.T) {
+// nanModel loads the tiny llama model with a RoPE base of 0, which scores every token NaN.
+func nanModel(t *testing.T) *runner.Model {
+	t.Helper()
 	s, err := synth.Tiny("llama")
 	if err != nil {
 		t.Fatal(err)
@@ -153,11 +152,21 @@ func TestNaNLogitsAreAnError(t *testing.T) {
 		t.Fatal("no f32 llama.rope.freq_base in the tiny model")
 	}
 	binary.LittleEndian.PutUint32(b[at:], 0)
-	os.WriteFile(p, b, 0o644)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	m, err := runner.LoadModel(context.Background(), p, runner.ModelOptions{GPULayers: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// A model that scores the next token with NaN (here a RoPE base of 0, found by
+// FuzzLoadHparams; NaN weights do the same) once aborted the process in llama.cpp's
+// sampler (assert(found)). Both sampling paths, one sequence and batched, give an error.
+func TestNaNLogitsAreAnError(t *testing.T) {
+	m := nanModel(t)
 	defer m.Close()
 	c, err := m.NewContext(runner.ContextOptions{Ctx: 64, Threads: 1, Seqs: 2})
 	if err != nil {
@@ -190,22 +199,7 @@ func TestNaNLogitsAreAnError(t *testing.T) {
 
 // Perplexity's scoring path refuses NaN scores the same way.
 func TestNaNLogitsInAWindowAreAnError(t *testing.T) {
-	s, err := synth.Tiny("llama")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "m.gguf")
-	if err := synth.Write(context.Background(), p, s, nil); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	at, _ := scalarAt(b, "llama.rope.freq_base")
-	binary.LittleEndian.PutUint32(b[at:], 0)
-	os.WriteFile(p, b, 0o644)
-	m, err := runner.LoadModel(context.Background(), p, runner.ModelOptions{GPULayers: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := nanModel(t)
 	defer m.Close()
 	c, err := m.NewContext(runner.ContextOptions{Ctx: 64, Threads: 1})
 	if err != nil {
